@@ -1,0 +1,1 @@
+//! sekimori-defrag (in progress)

@@ -1,0 +1,1 @@
+//! sekimori-engine (in progress)

@@ -1,0 +1,1 @@
+//! sekimori-eve (in progress)

@@ -1,0 +1,1 @@
+//! sekimori-fixtures (in progress)

@@ -1,0 +1,1 @@
+//! sekimori-flow (in progress)

@@ -1,0 +1,1 @@
+//! sekimori-stream (in progress)
