@@ -1,1 +1,6 @@
-//! sekimori-flow (in progress)
+//! Bidirectional flow table (in progress).
+#![deny(missing_docs)]
+
+pub mod direction;
+
+pub use direction::Direction;
