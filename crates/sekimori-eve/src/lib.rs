@@ -1,1 +1,15 @@
-//! sekimori-eve (in progress)
+//! Suricata-compatible EVE JSON output: one JSON object per line, with Suricata's field names,
+//! order and value formats, so that every EVE-aware tool reads sekimori's output unchanged.
+#![deny(missing_docs)]
+
+pub mod format;
+pub mod json;
+pub mod records;
+pub mod writer;
+
+pub use format::{addr_string, push_addr, push_timestamp, timestamp_string};
+pub use json::{Arr, Obj};
+pub use records::{
+    AnomalyRecord, Endpoints, FlowRecord, Header, IcmpTypes, TcpSummary, write_anomaly, write_flow,
+};
+pub use writer::{EveError, EveWriter};
