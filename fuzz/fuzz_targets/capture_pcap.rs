@@ -9,7 +9,13 @@ use libfuzzer_sys::fuzz_target;
 use sekimori_capture::{CaptureOptions, MultiFileSource, PacketSource, PcapFile};
 
 fn open(data: &[u8], name: &str, opts: &CaptureOptions) -> Option<PcapFile> {
-    PcapFile::from_reader_with(Cursor::new(data.to_vec()), name, Some(data.len() as u64), opts).ok()
+    PcapFile::from_reader_with(
+        Cursor::new(data.to_vec()),
+        name,
+        Some(data.len() as u64),
+        opts,
+    )
+    .ok()
 }
 
 fn drain(src: &mut impl PacketSource) {
@@ -19,7 +25,10 @@ fn drain(src: &mut impl PacketSource) {
         match src.next_packet() {
             Ok(Some(p)) => {
                 assert!(p.data.len() <= 256 * 1024, "caplen limit respected");
-                assert!(p.data.len() as u64 <= u64::from(p.orig_len), "caplen <= orig_len");
+                assert!(
+                    p.data.len() as u64 <= u64::from(p.orig_len),
+                    "caplen <= orig_len"
+                );
                 assert_eq!(p.pcap_cnt, last_cnt + 1, "pcap_cnt sequential");
                 last_cnt = p.pcap_cnt;
             }
@@ -39,14 +48,19 @@ fn drain(src: &mut impl PacketSource) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&ctl, rest)) = data.split_first() else { return };
+    let Some((&ctl, rest)) = data.split_first() else {
+        return;
+    };
     let buffer_size = match ctl & 3 {
         0 => 64,
         1 => 300,
         2 => 4096,
         _ => 128 * 1024,
     };
-    let opts = CaptureOptions { buffer_size, ..CaptureOptions::default() };
+    let opts = CaptureOptions {
+        buffer_size,
+        ..CaptureOptions::default()
+    };
     if ctl & 4 == 0 {
         if let Some(mut f) = open(rest, "fuzz.pcap", &opts) {
             drain(&mut f);
@@ -54,7 +68,10 @@ fuzz_target!(|data: &[u8]| {
     } else {
         let cut = (usize::from(ctl >> 3) * rest.len() / 31).min(rest.len());
         let (a, b) = rest.split_at(cut);
-        let files: Vec<PcapFile> = [open(a, "a", &opts), open(b, "b", &opts)].into_iter().flatten().collect();
+        let files: Vec<PcapFile> = [open(a, "a", &opts), open(b, "b", &opts)]
+            .into_iter()
+            .flatten()
+            .collect();
         if let Ok(mut m) = MultiFileSource::from_files(files) {
             drain(&mut m);
         }
