@@ -1,1 +1,303 @@
-fn main() {}
+//! `sekimori`: the command-line front end. Parses arguments, loads the configuration, feeds
+//! packets from the chosen source through the engine, and shows progress and a summary.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sekimori_capture::{CaptureError, MultiFileSource, PacketSource};
+use sekimori_engine::{Config, Engine, EngineOptions, Summary};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(name = "sekimori", version, about = "関守 — multi-layer network defence engine (IDS/IPS, URL policy, DLP, behaviour)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse pcap/pcapng files (several are merged in timestamp order) and write EVE JSON.
+    Analyze(AnalyzeArgs),
+    /// Capture live from an interface (needs the `live` build feature and libpcap).
+    Run(RunArgs),
+    /// Rule file tools.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Load rule files and report what loaded, what failed and why, and unsupported keywords.
+    Check(RulesCheckArgs),
+}
+
+#[derive(Args)]
+struct RulesCheckArgs {
+    /// Rule files.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Print the report as JSON: {"loaded":N,"failed":M,"unsupported":{...},...}.
+    #[arg(long)]
+    json: bool,
+    /// classification.config to check classtypes against (default: a `*classification.config`
+    /// beside the first rule file, if there is one).
+    #[arg(long, value_name = "FILE")]
+    classification: Option<PathBuf>,
+    /// $HOME_NET as comma-separated CIDRs.
+    #[arg(long = "home-net", value_delimiter = ',')]
+    home_net: Vec<String>,
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// Directory for eve.json and other logs.
+    #[arg(short = 'l', long = "log-dir", default_value = "./sekimori-out")]
+    log_dir: PathBuf,
+    /// Rule file(s) in Suricata syntax (repeatable).
+    #[arg(short = 'S', long = "rules")]
+    rules: Vec<PathBuf>,
+    /// Configuration file (TOML); every setting has a default.
+    #[arg(short = 'c', long = "config")]
+    config: Option<PathBuf>,
+    /// $HOME_NET as comma-separated CIDRs (overrides the config).
+    #[arg(long = "home-net", value_delimiter = ',')]
+    home_net: Vec<String>,
+    /// Disable checksum validation (as Suricata's `-k none`).
+    #[arg(short = 'k', long = "checksum-checks", value_name = "MODE")]
+    checksum_checks: Option<String>,
+    /// No progress bar and no summary.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Input pcap/pcapng files.
+    #[arg(required = true, value_name = "PCAP")]
+    pcaps: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Interface to capture from.
+    #[arg(short = 'i', long = "interface")]
+    interface: String,
+    /// BPF filter expression.
+    #[arg(short = 'f', long = "bpf")]
+    bpf: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(a) => analyze(a),
+        Command::Run(r) => run_live(r),
+        Command::Rules { command: RulesCommand::Check(a) } => rules_check(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sekimori: error: {}", one_line(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut s = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+    }
+    s
+}
+
+fn load_config(common: &CommonArgs) -> Result<Config> {
+    let mut cfg = match &common.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    if !common.home_net.is_empty() {
+        cfg.vars.home_net = common.home_net.iter().map(|s| s.trim().to_string()).collect();
+    }
+    if let Some(k) = &common.checksum_checks {
+        cfg.decoder.checksum_checks = k.clone();
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn make_engine(common: &CommonArgs) -> Result<Engine> {
+    let config = load_config(common)?;
+    std::fs::create_dir_all(&common.log_dir)
+        .with_context(|| format!("cannot create log directory {}", common.log_dir.display()))?;
+    let engine = Engine::new(EngineOptions {
+        config,
+        log_dir: common.log_dir.clone(),
+        rule_files: common.rules.clone(),
+    })?;
+    Ok(engine)
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
+    let mut engine = make_engine(&args.common)?;
+    let mut source = MultiFileSource::open(&args.pcaps)?;
+    let show = !args.common.quiet && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let bar = if show { Some(progress_bar(source.progress().total)) } else { None };
+
+    let mut input_error: Option<CaptureError> = None;
+    let mut n: u64 = 0;
+    loop {
+        match source.next_packet() {
+            Ok(Some(pkt)) => {
+                engine.process(&pkt);
+                n += 1;
+                if n % 4096 == 0
+                    && let Some(b) = &bar
+                {
+                    b.set_position(source.progress().done);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                // Keep going with the other files; report the first failure at the end.
+                eprintln!("sekimori: error: {e}");
+                input_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let capture = source.stats();
+    for f in &capture.per_file {
+        if let Some(off) = f.truncated {
+            eprintln!(
+                "sekimori: warning: {} is truncated at byte offset {off}; processed what was there",
+                f.path.display()
+            );
+        }
+    }
+    let summary = engine.finish()?;
+    if !args.common.quiet {
+        print_summary(&summary, &args.common.log_dir, started.elapsed());
+    }
+    Ok(if input_error.is_some() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn progress_bar(total: Option<u64>) -> ProgressBar {
+    let bar = match total {
+        Some(t) => ProgressBar::new(t),
+        None => ProgressBar::new_spinner(),
+    };
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, eta {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn print_summary(s: &Summary, log_dir: &Path, wall: Duration) {
+    let secs = wall.as_secs_f64().max(1e-9);
+    let mbps = s.bytes as f64 * 8.0 / secs / 1e6;
+    eprintln!("sekimori: analysed {} packets, {} bytes in {:.2} s ({:.1} Mbit/s)", s.packets, s.bytes, secs, mbps);
+    eprintln!("  flows:      {}", s.flows);
+    eprintln!("  anomalies:  {} decoder, {} stream", s.decoder_anomalies, s.stream_events);
+    eprintln!("  defrag:     {} datagrams reassembled", s.reassembled);
+    let events: Vec<String> = s.events.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    eprintln!("  events:     {}", if events.is_empty() { "none".to_string() } else { events.join(", ") });
+    eprintln!("  output:     {}", log_dir.join(&s.eve_file).display());
+}
+
+#[cfg(feature = "live")]
+fn run_live(args: RunArgs) -> Result<ExitCode> {
+    let mut engine = make_engine(&args.common)?;
+    let mut source = sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let started = Instant::now();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        match source.next_packet()? {
+            Some(pkt) => engine.process(&pkt),
+            None => break,
+        }
+    }
+    let summary = engine.finish()?;
+    if !args.common.quiet {
+        print_summary(&summary, &args.common.log_dir, started.elapsed());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "live"))]
+fn run_live(args: RunArgs) -> Result<ExitCode> {
+    anyhow::bail!(
+        "live capture on {} needs a build with `--features live` (and libpcap-dev installed)",
+        args.interface
+    )
+}
+
+/// A classification.config beside `rules` (`classification.config` or `*.classification.config`).
+fn classification_beside(rules: &Path) -> Option<PathBuf> {
+    let dir = rules.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n == "classification.config" || n.ends_with(".classification.config"))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+fn rules_check(args: RulesCheckArgs) -> Result<ExitCode> {
+    use sekimori_rules::{Classifications, Vars, check_files};
+    let mut vars = Vars::suricata_defaults();
+    if !args.home_net.is_empty() {
+        vars.set_address("HOME_NET", &format!("[{}]", args.home_net.join(",")));
+    }
+    let class_file = args.classification.clone().or_else(|| classification_beside(&args.files[0]));
+    let classes = match &class_file {
+        Some(p) => {
+            let (c, errors) = Classifications::load(p)
+                .with_context(|| format!("cannot read classification file {}", p.display()))?;
+            for e in errors {
+                eprintln!("sekimori: warning: {}:{}: {}", p.display(), e.line, e.error);
+            }
+            c
+        }
+        None => Classifications::new(),
+    };
+    for f in &args.files {
+        std::fs::metadata(f).with_context(|| format!("cannot read rule file {}", f.display()))?;
+    }
+    let started = Instant::now();
+    let report = check_files(&args.files, &vars, &classes);
+    let took = started.elapsed();
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render_text());
+        println!("loaded in {:.3} s", took.as_secs_f64());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,1 +1,14 @@
-//! sekimori-engine (in progress)
+//! The sekimori pipeline for one worker: capture → decode → defrag → flow → TCP stream → app hook
+//! → EVE. [`Engine::process`] takes one packet; [`Engine::finish`] flushes every flow and writes
+//! the final records. Configuration comes from [`Config`] (TOML, every key optional).
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod hook;
+mod pipeline;
+pub mod summary;
+
+pub use config::{Config, ConfigError};
+pub use hook::{AppHook, AppSlot, FlowInfo, NoApp};
+pub use pipeline::{Engine, EngineError, EngineOptions};
+pub use summary::Summary;

@@ -1,0 +1,519 @@
+//! The per-packet pipeline and the end-of-run flush.
+
+use crate::config::{Config, ConfigError};
+use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
+use crate::summary::Summary;
+use sekimori_capture::{LinkType, Packet, Timestamp};
+use sekimori_decode::{DecodeStats, Decoded, L4, decode, tcp_udp_checksum_valid};
+use sekimori_defrag::{DefragOutcome, Defragmenter};
+use sekimori_eve::{
+    AnomalyRecord, Endpoints, EveError, EveWriter, FlowRecord, Header, IcmpTypes, Obj, TcpSummary,
+    write_anomaly, write_flow,
+};
+use sekimori_flow::{Direction, EndedFlow, Flow, FlowState, FlowTable};
+use sekimori_stream::{StreamEngine, StreamSink, TcpSession, TcpState};
+use std::path::PathBuf;
+
+/// Errors that stop the engine from starting or finishing.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The EVE output failed.
+    #[error(transparent)]
+    Eve(#[from] EveError),
+}
+
+/// How to build an [`Engine`].
+#[derive(Debug, Default)]
+pub struct EngineOptions {
+    /// Configuration.
+    pub config: Config,
+    /// Directory for eve.json.
+    pub log_dir: PathBuf,
+    /// Rule files (loaded by the signature layer).
+    pub rule_files: Vec<PathBuf>,
+}
+
+/// Per-flow state the engine keeps inside each flow.
+#[derive(Default)]
+pub struct FlowData {
+    tcp: TcpSession,
+    app: AppSlot,
+    app_proto: Option<&'static str>,
+}
+
+/// Suricata's checksum validation modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checksums {
+    /// Validate, but switch off if the first 1000 packets show more than 10% invalid ones
+    /// (offloaded checksums in the capture), as Suricata's pcap `auto` mode does.
+    Auto,
+    Validate,
+    Off,
+}
+
+/// Sample size and ratio of Suricata's automatic checksum mode.
+const CHECKSUM_SAMPLE: u64 = 1000;
+const CHECKSUM_INVALID_RATIO: u64 = 10;
+
+/// Counters of the engine's own work (the stages keep theirs).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    packets: u64,
+    bytes: u64,
+    invalid_checksum: u64,
+    checksummed: u64,
+    decoder_anomalies: u64,
+    stream_events: u64,
+    reassembled: u64,
+    defrag_held: u64,
+    defrag_dropped: u64,
+}
+
+/// One worker's pipeline.
+pub struct Engine {
+    cfg: Config,
+    decode_stats: DecodeStats,
+    defrag: Defragmenter,
+    flows: FlowTable<FlowData>,
+    stream: StreamEngine,
+    hook: Box<dyn AppHook>,
+    eve: EveWriter,
+    eve_file: String,
+    checksums: Checksums,
+    counters: Counters,
+    last_ts: Timestamp,
+    scratch: Vec<u8>,
+}
+
+impl Engine {
+    /// Builds the pipeline and creates `log_dir/eve.json`.
+    pub fn new(opts: EngineOptions) -> Result<Engine, EngineError> {
+        let cfg = opts.config;
+        cfg.validate()?;
+        let eve_file = cfg.outputs.eve_filename.clone();
+        let eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
+        Self::with_writer(cfg, eve, eve_file)
+    }
+
+    /// Builds the pipeline writing EVE to the given writer (tests, stdout).
+    pub fn with_writer(cfg: Config, eve: EveWriter, eve_file: String) -> Result<Engine, EngineError> {
+        let flows = FlowTable::new(cfg.flow_config()?).map_err(|e| ConfigError::Value {
+            key: "flow".into(),
+            value: String::new(),
+            reason: e.to_string(),
+        })?;
+        let checksums = match cfg.decoder.checksum_checks.to_ascii_lowercase().as_str() {
+            "auto" => Checksums::Auto,
+            "yes" | "all" | "true" => Checksums::Validate,
+            "no" | "none" | "false" => Checksums::Off,
+            other => {
+                return Err(ConfigError::Value {
+                    key: "decoder.checksum_checks".into(),
+                    value: other.into(),
+                    reason: "expected auto, yes or no".into(),
+                }
+                .into());
+            }
+        };
+        Ok(Engine {
+            defrag: Defragmenter::new(cfg.defrag_config()?).map_err(|e| ConfigError::Value {
+                key: "defrag".into(),
+                value: String::new(),
+                reason: e.to_string(),
+            })?,
+            stream: StreamEngine::new(cfg.stream_config()?),
+            flows,
+            decode_stats: DecodeStats::default(),
+            hook: Box::new(NoApp),
+            eve,
+            eve_file,
+            checksums,
+            counters: Counters::default(),
+            last_ts: Timestamp::default(),
+            scratch: Vec::new(),
+            cfg,
+        })
+    }
+
+    /// Plugs in the application-layer hook (protocol parsers).
+    pub fn set_hook(&mut self, hook: Box<dyn AppHook>) {
+        self.hook = hook;
+    }
+
+    /// Processes one packet.
+    pub fn process(&mut self, pkt: &Packet<'_>) {
+        self.counters.packets += 1;
+        self.counters.bytes += pkt.data.len() as u64;
+        if pkt.ts > self.last_ts {
+            self.last_ts = pkt.ts;
+        }
+        let d = decode(pkt.linktype, pkt.data);
+        self.decode_stats.record(&d);
+        if !d.anomalies.is_empty() {
+            self.decode_anomalies(pkt, &d);
+        }
+        self.auto_checksum_check();
+        if d.is_fragment() {
+            self.fragment(pkt, &d);
+        } else if d.ip.is_some() {
+            self.packet(pkt, &d, pkt.data.len() as u32);
+        }
+        self.expire(pkt.ts);
+    }
+
+    fn auto_checksum_check(&mut self) {
+        if self.checksums == Checksums::Auto && self.counters.packets == CHECKSUM_SAMPLE {
+            let bad = self.counters.invalid_checksum;
+            if bad != 0 && self.counters.packets / bad < CHECKSUM_INVALID_RATIO {
+                self.checksums = Checksums::Off;
+            }
+        }
+    }
+
+    fn decode_anomalies(&mut self, pkt: &Packet<'_>, d: &Decoded<'_>) {
+        self.counters.decoder_anomalies += d.anomalies.len() as u64;
+        if !self.cfg.outputs.decode_anomalies || !self.eve_type_enabled("anomaly") {
+            return;
+        }
+        let endpoints = d.ip.map(|_| {
+            let (sp, dp) = d.ports();
+            let has_ports = matches!(d.l4, L4::Tcp(_) | L4::Udp(_));
+            Endpoints {
+                src: d.src,
+                sport: has_ports.then_some(sp),
+                dst: d.dst,
+                dport: has_ports.then_some(dp),
+                proto: d.ip_proto().unwrap_or(0),
+            }
+        });
+        for a in d.anomalies.iter() {
+            self.eve.record("anomaly", |b| {
+                write_anomaly(
+                    b,
+                    &AnomalyRecord {
+                        header: Header {
+                            ts: pkt.ts,
+                            flow_id: None,
+                            pcap_cnt: Some(pkt.pcap_cnt),
+                            event_type: "anomaly",
+                            vlan: d.vlans(),
+                            endpoints,
+                        },
+                        kind: "decode",
+                        event: a.name(),
+                        app_proto: None,
+                        layer: None,
+                    },
+                )
+            });
+        }
+    }
+
+    fn fragment(&mut self, pkt: &Packet<'_>, d: &Decoded<'_>) {
+        let link_len = u32::from(d.l3_offset);
+        let outcome = self.defrag.process(pkt.ts, d);
+        let events = outcome.anomalies();
+        match outcome {
+            DefragOutcome::Reassembled { datagram, .. } => {
+                self.counters.reassembled += 1;
+                self.scratch.clear();
+                self.scratch.extend_from_slice(datagram);
+            }
+            DefragOutcome::Held { .. } => self.counters.defrag_held += 1,
+            DefragOutcome::Dropped { .. } => self.counters.defrag_dropped += 1,
+            DefragOutcome::NotFragment => {}
+        }
+        if !events.is_empty() {
+            let mut with_events = *d;
+            with_events.anomalies = events;
+            self.decode_anomalies(pkt, &with_events);
+        }
+        if self.scratch.is_empty() {
+            return;
+        }
+        let buf = std::mem::take(&mut self.scratch);
+        let mut whole = decode(LinkType::RAW, &buf);
+        whole.vlan = d.vlan;
+        whole.vlan_count = d.vlan_count;
+        if !whole.anomalies.is_empty() {
+            self.decode_anomalies(pkt, &whole);
+        }
+        if !whole.is_fragment() && whole.ip.is_some() {
+            self.packet(pkt, &whole, link_len + buf.len() as u32);
+        }
+        self.scratch = buf;
+        self.scratch.clear();
+    }
+
+    /// Flow, stream and app handling of one (possibly reassembled) packet.
+    fn packet(&mut self, pkt: &Packet<'_>, d: &Decoded<'_>, pkt_len: u32) {
+        let Engine { flows, stream, hook, counters, checksums, .. } = self;
+        let checksum_ok = match (*checksums, d.l4) {
+            (Checksums::Off, _) => true,
+            (_, L4::Tcp(_) | L4::Udp(_)) => {
+                counters.checksummed += 1;
+                match tcp_udp_checksum_valid(d) {
+                    Some(false) => {
+                        counters.invalid_checksum += 1;
+                        false
+                    }
+                    _ => true,
+                }
+            }
+            _ => true,
+        };
+        let hit = flows.lookup_with(d, pkt.ts, pkt_len, |f: &Flow<FlowData>, dir, d| match d.l4 {
+            L4::Tcp(t) => stream.is_session_reuse(&f.user.tcp, dir, &t),
+            _ => false,
+        });
+        let Some(hit) = hit else { return };
+        let flow = hit.flow;
+        let dir = hit.dir;
+        match d.l4 {
+            L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
+                let info = flow_info(flow, pkt.ts);
+                let FlowData { tcp: sess, app, .. } = &mut flow.user;
+                let mut sink = HookSink { hook: hook.as_mut(), info: &info, slot: app };
+                let out = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
+                counters.stream_events += out.events.iter().count() as u64;
+                flow.state = flow_state_for(out.state, flow.state);
+            }
+            L4::Udp(_) if checksum_ok && !hit.icmp_error => {
+                let info = flow_info(flow, pkt.ts);
+                hook.on_udp(&info, &mut flow.user.app, dir, d.payload);
+            }
+            _ => {}
+        }
+        let mut ended: Vec<EndedFlow<FlowData>> = Vec::new();
+        flows.take_ended(|e| ended.push(e));
+        for e in ended {
+            self.end_flow(e);
+        }
+    }
+
+    fn expire(&mut self, now: Timestamp) {
+        let mut ended: Vec<EndedFlow<FlowData>> = Vec::new();
+        self.flows.expire(now, |e| ended.push(e));
+        for e in ended {
+            self.end_flow(e);
+        }
+        self.defrag.expire(now);
+    }
+
+    /// Flushes a flow's streams into the hook and writes its `flow` record.
+    fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
+        let info = flow_info(&e.flow, e.flow.last());
+        {
+            let FlowData { tcp: sess, app, app_proto } = &mut e.flow.user;
+            if sess.has_session() {
+                let mut sink = HookSink { hook: self.hook.as_mut(), info: &info, slot: app };
+                self.stream.flush(sess, &mut sink);
+            }
+            if let Some(p) = self.hook.on_flow_end(&info, app) {
+                *app_proto = Some(p);
+            }
+            self.stream.release(sess);
+        }
+        if self.eve_type_enabled("flow") {
+            write_flow_record(&mut self.eve, &e);
+        }
+    }
+
+    fn eve_type_enabled(&self, t: &str) -> bool {
+        self.cfg.outputs.eve_types.iter().any(|x| x == t)
+    }
+
+    /// Ends every flow, writes the final records, flushes the output.
+    pub fn finish(mut self) -> Result<Summary, EngineError> {
+        let mut ended: Vec<EndedFlow<FlowData>> = Vec::new();
+        self.flows.drain(|e| ended.push(e));
+        for e in ended {
+            self.end_flow(e);
+        }
+        if self.cfg.outputs.stats && self.eve_type_enabled("stats") {
+            self.write_stats();
+        }
+        let events = std::mem::replace(&mut self.eve, EveWriter::new(Box::new(std::io::sink()))).finish()?;
+        Ok(Summary {
+            packets: self.counters.packets,
+            bytes: self.counters.bytes,
+            flows: self.flows.stats().created,
+            decoder_anomalies: self.counters.decoder_anomalies,
+            stream_events: self.counters.stream_events,
+            reassembled: self.counters.reassembled,
+            events,
+            eve_file: self.eve_file,
+        })
+    }
+
+    fn write_stats(&mut self) {
+        let c = self.counters;
+        let ds = &self.decode_stats;
+        let fs = *self.flows.stats();
+        let ss = self.stream.stats().clone();
+        let dfs = self.defrag.stats().clone();
+        let ts = self.last_ts;
+        self.eve.record("stats", |b| {
+            let mut o = Obj::new(b);
+            Header { ts, event_type: "stats", ..Default::default() }.write(&mut o);
+            o.obj("stats", |s| {
+                s.obj("decoder", |d| {
+                    d.u64("pkts", c.packets)
+                        .u64("bytes", c.bytes)
+                        .u64("invalid", ds.invalid)
+                        .u64("ipv4", ds.ipv4)
+                        .u64("ipv6", ds.ipv6)
+                        .u64("tcp", ds.tcp)
+                        .u64("udp", ds.udp)
+                        .u64("icmpv4", ds.icmpv4)
+                        .u64("icmpv6", ds.icmpv6)
+                        .u64("vlan", ds.vlan)
+                        .u64("vlan_qinq", ds.vlan_qinq);
+                    d.obj("event", |e| {
+                        for (a, n) in ds.anomalies_seen() {
+                            e.u64(a.name().trim_start_matches("decoder."), n);
+                        }
+                    });
+                });
+                s.obj("flow", |f| {
+                    f.u64("total", fs.created)
+                        .u64("tcp", fs.created_tcp)
+                        .u64("udp", fs.created_udp)
+                        .u64("icmpv4", fs.created_icmp)
+                        .u64("tcp_reuse", fs.tcp_reuse)
+                        .u64("emerg_mode_entered", fs.emergency_entered)
+                        .u64("memcap", fs.memcap_drops);
+                    f.obj("end", |e| {
+                        e.u64("timeout", fs.ended_timeout)
+                            .u64("shutdown", fs.ended_shutdown)
+                            .u64("forced", fs.ended_forced);
+                    });
+                });
+                s.obj("tcp", |t| {
+                    t.u64("sessions", ss.sessions)
+                        .u64("invalid_checksum", c.invalid_checksum)
+                        .u64("segment_memcap_drop", ss.memcap_drops)
+                        .u64("reassembly_gap", ss.gaps)
+                        .u64("overlap", ss.overlaps)
+                        .u64("overlap_diff_data", ss.overlaps_different_data);
+                });
+                s.obj("defrag", |f| {
+                    f.obj("ipv4", |v| {
+                        v.u64("fragments", dfs.ipv4_fragments).u64("reassembled", dfs.ipv4_reassembled);
+                    });
+                    f.obj("ipv6", |v| {
+                        v.u64("fragments", dfs.ipv6_fragments).u64("reassembled", dfs.ipv6_reassembled);
+                    });
+                    f.u64("max_frag_hits", dfs.dropped_too_many_frags)
+                        .u64("overlaps", dfs.overlaps)
+                        .u64("timeouts", dfs.timeouts)
+                        .u64("memcap", dfs.dropped_memcap)
+                        .u64("dropped", c.defrag_dropped);
+                });
+            });
+            o.end();
+        });
+    }
+}
+
+/// Suricata moves the flow state with the TCP state: established while the connection is open
+/// or half-closed, closed once it is in LAST_ACK, TIME_WAIT or CLOSED.
+fn flow_state_for(tcp: TcpState, current: FlowState) -> FlowState {
+    match tcp {
+        TcpState::Established
+        | TcpState::FinWait1
+        | TcpState::FinWait2
+        | TcpState::Closing
+        | TcpState::CloseWait => FlowState::Established,
+        TcpState::LastAck | TcpState::TimeWait | TcpState::Closed => FlowState::Closed,
+        _ => current,
+    }
+}
+
+fn flow_info(f: &Flow<FlowData>, ts: Timestamp) -> FlowInfo {
+    let mut vlan = [0u16; 3];
+    let vl = f.vlans();
+    let n = vl.len().min(3);
+    vlan[..n].copy_from_slice(&vl[..n]);
+    FlowInfo {
+        id: f.id(),
+        src: f.src(),
+        dst: f.dst(),
+        sport: f.sport(),
+        dport: f.dport(),
+        proto: f.proto(),
+        vlan,
+        vlan_count: n as u8,
+        ts,
+    }
+}
+
+fn write_flow_record(eve: &mut EveWriter, e: &EndedFlow<FlowData>) {
+    let f = &e.flow;
+    let has_ports = matches!(f.proto(), 6 | 17 | 132 | 136);
+    // Suricata prints the response type/code only once the other side answered.
+    let icmp = f.icmp().map(|i| IcmpTypes {
+        icmp_type: i.icmp_type,
+        icmp_code: i.icmp_code,
+        response: (f.pkts(Direction::ToClient) > 0).then_some((i.response_type, i.response_code)),
+    });
+    let tcp = (f.proto() == 6).then(|| {
+        let s = &f.user.tcp;
+        TcpSummary {
+            flags_ts: f.tcp_flags(Direction::ToServer),
+            flags_tc: f.tcp_flags(Direction::ToClient),
+            state: s.has_session().then(|| s.state_name()),
+            ts_gap: s.had_gap(Direction::ToServer),
+            tc_gap: s.had_gap(Direction::ToClient),
+            ts_max_regions: None,
+            tc_max_regions: None,
+        }
+    });
+    let rec = FlowRecord {
+        flow_id: f.id(),
+        vlan: f.vlans(),
+        endpoints: Endpoints {
+            src: f.src(),
+            sport: has_ports.then_some(f.sport()),
+            dst: f.dst(),
+            dport: has_ports.then_some(f.dport()),
+            proto: f.proto(),
+        },
+        icmp,
+        app_proto: f.user.app_proto.or(f.app_proto),
+        pkts_toserver: f.pkts(Direction::ToServer),
+        pkts_toclient: f.pkts(Direction::ToClient),
+        bytes_toserver: f.bytes(Direction::ToServer),
+        bytes_toclient: f.bytes(Direction::ToClient),
+        start: f.start(),
+        end: f.last(),
+        state: f.state.as_str(),
+        reason: e.reason.as_str(),
+        alerted: f.alerted,
+        action: f.action.as_str(),
+        tcp,
+    };
+    eve.record("flow", |b| write_flow(b, &rec));
+}
+
+/// Adapts the stream engine's sink to the app hook for one flow.
+struct HookSink<'a> {
+    hook: &'a mut dyn AppHook,
+    info: &'a FlowInfo,
+    slot: &'a mut AppSlot,
+}
+
+impl StreamSink for HookSink<'_> {
+    fn on_data(&mut self, dir: Direction, data: &[u8]) {
+        self.hook.on_stream_data(self.info, self.slot, dir, data);
+    }
+    fn on_gap(&mut self, dir: Direction, len: u64) {
+        self.hook.on_stream_gap(self.info, self.slot, dir, len);
+    }
+    fn on_close(&mut self, dir: Direction) {
+        self.hook.on_stream_close(self.info, self.slot, dir);
+    }
+}

@@ -1,0 +1,865 @@
+//! Per-direction reassembly buffer: holds segment data until it may be released, resolves
+//! overlaps by policy, and delivers bytes (and gaps) in stream order.
+//!
+//! Positions are 64-bit stream offsets (0 = first byte after the ISN), so the buffer itself
+//! never deals with sequence wrap-around. Data lives in a sorted list of non-overlapping blocks
+//! (each a reusable `Vec<u8>`); in-order data is appended to the last block, so the common path
+//! allocates nothing once the block has grown. Original segment boundaries are kept separately:
+//! target-based overlap policies depend on where the old segment started and ended.
+
+use std::collections::VecDeque;
+
+use sekimori_flow::Direction;
+
+use crate::config::OverlapPolicy;
+use crate::engine::StreamSink;
+use crate::stats::StreamMemory;
+
+/// Memory charged per held segment (its metadata), in addition to its payload bytes.
+pub(crate) const SEG_OVERHEAD: usize = 32;
+/// Blocks kept in the engine's pool at most.
+const POOL_MAX: usize = 256;
+/// Largest block capacity worth pooling.
+const POOL_MAX_CAPACITY: usize = 256 * 1024;
+/// Initial capacity of a fresh block.
+const BLOCK_MIN_CAPACITY: usize = 4096;
+/// Compact a block once this many consumed bytes sit at its front (and they are half of it).
+const COMPACT_AFTER: usize = 64 * 1024;
+
+/// A segment as it was received (after depth truncation): where it began and how long it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SegMeta {
+    off: u64,
+    len: u64,
+}
+
+impl SegMeta {
+    fn end(&self) -> u64 {
+        self.off.saturating_add(self.len)
+    }
+}
+
+/// Contiguous stored bytes: `data[head..]` holds stream offsets `off + head .. off + data.len()`.
+#[derive(Debug)]
+struct Block {
+    off: u64,
+    head: usize,
+    data: Vec<u8>,
+}
+
+impl Block {
+    fn start(&self) -> u64 {
+        self.off.saturating_add(self.head as u64)
+    }
+    fn end(&self) -> u64 {
+        self.off.saturating_add(self.data.len() as u64)
+    }
+    fn index(&self, pos: u64) -> usize {
+        pos.saturating_sub(self.off) as usize
+    }
+}
+
+/// Engine-owned resources a buffer operation needs.
+pub(crate) struct Env<'a> {
+    pub policy: OverlapPolicy,
+    pub inline: bool,
+    pub max_segs: usize,
+    pub mem: &'a StreamMemory,
+    /// The owning session's reservation (kept in step with `mem`).
+    pub held: &'a mut usize,
+    pub pool: &'a mut Vec<Vec<u8>>,
+    pub scratch: &'a mut Vec<u8>,
+}
+
+impl Env<'_> {
+    fn reserve(&mut self, n: usize) -> bool {
+        if n == 0 {
+            return true;
+        }
+        if self.mem.try_reserve(n) {
+            *self.held = self.held.saturating_add(n);
+            true
+        } else {
+            false
+        }
+    }
+    fn unreserve(&mut self, n: usize) {
+        let n = n.min(*self.held);
+        if n > 0 {
+            self.mem.release(n);
+            *self.held -= n;
+        }
+    }
+    fn would_fit(&self, n: usize) -> bool {
+        self.mem
+            .used()
+            .checked_add(n)
+            .is_some_and(|t| t <= self.mem.cap())
+    }
+    fn recycle(&mut self, mut v: Vec<u8>) {
+        if self.pool.len() < POOL_MAX && v.capacity() <= POOL_MAX_CAPACITY {
+            v.clear();
+            self.pool.push(v);
+        }
+    }
+    fn fresh(&mut self, len: usize) -> Vec<u8> {
+        match self.pool.pop() {
+            Some(v) => v,
+            None => Vec::with_capacity(len.max(BLOCK_MIN_CAPACITY)),
+        }
+    }
+}
+
+/// What happened to a segment handed to the buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct InsertResult {
+    /// It overlapped data held in the buffer.
+    pub overlap: bool,
+    /// Some overlapping bytes differed from the held bytes.
+    pub different: bool,
+    /// It repeated data already seen (held identical bytes, or already delivered bytes).
+    pub retransmission: bool,
+    /// It lay entirely before the delivered point and was dropped.
+    pub before_base: bool,
+    /// Not stored: memory budget exhausted.
+    pub memcap: bool,
+    /// Not stored: segment limit reached.
+    pub limit: bool,
+    /// Bytes of further-ahead data evicted to make room.
+    pub evicted: u64,
+}
+
+/// Delivery counters accumulated by release operations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Delivered {
+    pub bytes: u64,
+    pub gaps: u64,
+    pub gap_bytes: u64,
+}
+
+/// One direction's reassembly state.
+#[derive(Debug, Default)]
+pub(crate) struct Reassembly {
+    /// Stream offset up to which data (or gaps) went to the sink.
+    delivered: u64,
+    /// Highest end offset of data seen in this direction (stored, delivered or dropped).
+    data_end: u64,
+    blocks: VecDeque<Block>,
+    segs: VecDeque<SegMeta>,
+    max_seg_len: u64,
+    /// Payload bytes held in blocks.
+    stored: usize,
+}
+
+impl Reassembly {
+    /// Offset delivered so far (data and gaps).
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+    /// Highest end offset of data seen.
+    pub fn data_end(&self) -> u64 {
+        self.data_end
+    }
+    /// Payload bytes buffered.
+    pub fn stored(&self) -> usize {
+        self.stored
+    }
+    /// Segments held.
+    pub fn segment_count(&self) -> usize {
+        self.segs.len()
+    }
+    /// Separate regions of buffered data.
+    pub fn region_count(&self) -> usize {
+        self.blocks.len()
+    }
+    /// Records that data up to `end` exists even though it is not stored (depth/memcap paths
+    /// use it so that a later gap covers the bytes).
+    pub fn note_data_end(&mut self, end: u64) {
+        self.data_end = self.data_end.max(end);
+    }
+
+    /// Hands a segment to the buffer: delivers it straight from `payload` when it is the next
+    /// in-order data and may already be released (`data_limit`), else stores it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ingest<S: StreamSink>(
+        &mut self,
+        env: &mut Env<'_>,
+        dir: Direction,
+        start: i64,
+        payload: &[u8],
+        data_limit: u64,
+        sink: &mut S,
+        out: &mut Delivered,
+    ) -> InsertResult {
+        let len = i64::try_from(payload.len()).unwrap_or(i64::MAX);
+        let end = start.saturating_add(len);
+        let delivered = i64::try_from(self.delivered).unwrap_or(i64::MAX);
+        if payload.is_empty() || end <= 0 {
+            return InsertResult::default();
+        }
+        if self.blocks.is_empty()
+            && start <= delivered
+            && end > delivered
+            && data_limit > self.delivered
+        {
+            // Fast path: nothing buffered, this is the next data and it may be released now.
+            self.note_data_end(end as u64);
+            let upto = (end as u64).min(data_limit);
+            let from = (delivered - start) as usize;
+            let to = (upto as i64 - start) as usize;
+            let mut res = InsertResult {
+                retransmission: from > 0,
+                ..InsertResult::default()
+            };
+            if let Some(bytes) = payload.get(from..to) {
+                if !bytes.is_empty() {
+                    sink.on_data(dir, bytes);
+                    out.bytes += bytes.len() as u64;
+                }
+                self.delivered = upto;
+            }
+            self.prune_segs(env);
+            if upto < end as u64 {
+                let rest = payload.get(to..).unwrap_or(&[]);
+                let r = self.insert(env, upto as i64, rest);
+                res.memcap |= r.memcap;
+                res.limit |= r.limit;
+                res.evicted += r.evicted;
+            }
+            return res;
+        }
+        self.insert(env, start, payload)
+    }
+
+    /// Stores a segment starting at stream offset `start` (may be negative: before the stream
+    /// start), resolving overlaps with held data by policy.
+    pub fn insert(&mut self, env: &mut Env<'_>, start: i64, payload: &[u8]) -> InsertResult {
+        let mut res = InsertResult::default();
+        let len = i64::try_from(payload.len()).unwrap_or(i64::MAX);
+        let end = start.saturating_add(len);
+        if payload.is_empty() {
+            return res;
+        }
+        let delivered = i64::try_from(self.delivered).unwrap_or(i64::MAX);
+        if end <= delivered {
+            res.before_base = true;
+            res.retransmission = true;
+            return res;
+        }
+        let end_u = end as u64;
+        self.note_data_end(end_u);
+        let w0 = start.max(delivered) as u64;
+        let skip = (w0 as i64 - start) as usize;
+        let Some(new) = payload.get(skip..) else {
+            return res;
+        };
+        if skip > 0 {
+            res.retransmission = true;
+        }
+        let meta = SegMeta {
+            off: start.max(0) as u64,
+            len: end_u - start.max(0) as u64,
+        };
+        let pos = self
+            .segs
+            .partition_point(|s| (s.off, s.len) < (meta.off, meta.len));
+        let duplicate = self.segs.get(pos) == Some(&meta);
+
+        // Make room by evicting data further ahead than this segment (never earlier data): an
+        // attacker who floods the buffer with far-ahead junk cannot push out the next bytes.
+        if !duplicate {
+            while self.segs.len() >= env.max_segs {
+                match self.evict_tail(env, w0) {
+                    Some(n) => res.evicted += n,
+                    None => {
+                        res.limit = true;
+                        return res;
+                    }
+                }
+            }
+        }
+        let upper_need = new.len().saturating_add(SEG_OVERHEAD);
+        while !env.would_fit(upper_need) {
+            match self.evict_tail(env, w0) {
+                Some(n) => res.evicted += n,
+                None => break,
+            }
+        }
+
+        // Overlap resolution against every held segment that overlaps the writable region.
+        let mut use_scratch = false;
+        let hi = self.segs.partition_point(|s| s.off < end_u);
+        let mut i = hi;
+        while i > 0 {
+            i -= 1;
+            let Some(s) = self.segs.get(i).copied() else {
+                break;
+            };
+            if s.off.saturating_add(self.max_seg_len) <= w0 {
+                break;
+            }
+            let r0 = s.off.max(w0);
+            let r1 = s.end().min(end_u);
+            if r0 >= r1 {
+                continue;
+            }
+            res.overlap = true;
+            let a = (r0 - w0) as usize;
+            let b = (r1 - w0) as usize;
+            let Some(new_part) = new.get(a..b) else {
+                continue;
+            };
+            if self.stored_eq(r0, new_part) {
+                continue;
+            }
+            res.different = true;
+            let start_ord = start.cmp(&(s.off as i64));
+            let end_ord = end_u.cmp(&s.end());
+            let new_wins = !env.inline && env.policy.new_data_wins(start_ord, end_ord);
+            if !new_wins {
+                if !use_scratch {
+                    env.scratch.clear();
+                    env.scratch.extend_from_slice(new);
+                    use_scratch = true;
+                }
+                if let Some(dst) = env.scratch.get_mut(a..b) {
+                    self.copy_stored(r0, dst);
+                }
+            }
+        }
+
+        let fresh = (end_u - w0).saturating_sub(self.covered(w0, end_u)) as usize;
+        if res.overlap && !res.different && fresh == 0 {
+            res.retransmission = true;
+        }
+        let need = fresh + if duplicate { 0 } else { SEG_OVERHEAD };
+        if !env.reserve(need) {
+            res.memcap = true;
+            return res;
+        }
+        if use_scratch {
+            let scratch = std::mem::take(env.scratch);
+            self.write(env, w0, &scratch);
+            *env.scratch = scratch;
+        } else {
+            self.write(env, w0, new);
+        }
+        if !duplicate {
+            self.segs.insert(pos, meta);
+            self.max_seg_len = self.max_seg_len.max(meta.len);
+        }
+        res
+    }
+
+    /// Releases data in order up to `data_limit`, declaring gaps for missing data up to
+    /// `gap_limit` (only where data beyond the hole is known to exist).
+    pub fn release<S: StreamSink>(
+        &mut self,
+        env: &mut Env<'_>,
+        dir: Direction,
+        data_limit: u64,
+        gap_limit: u64,
+        sink: &mut S,
+        out: &mut Delivered,
+    ) {
+        loop {
+            let Some(b) = self.blocks.front_mut() else {
+                let hole_end = self.data_end.min(gap_limit);
+                if hole_end > self.delivered {
+                    let n = hole_end - self.delivered;
+                    sink.on_gap(dir, n);
+                    out.gaps += 1;
+                    out.gap_bytes += n;
+                    self.delivered = hole_end;
+                }
+                break;
+            };
+            let bstart = b.start();
+            if bstart > self.delivered {
+                let hole_end = bstart.min(gap_limit);
+                if hole_end <= self.delivered {
+                    break;
+                }
+                let n = hole_end - self.delivered;
+                sink.on_gap(dir, n);
+                out.gaps += 1;
+                out.gap_bytes += n;
+                self.delivered = hole_end;
+                if hole_end < bstart {
+                    break;
+                }
+                continue;
+            }
+            if bstart < self.delivered {
+                // Cannot happen while the invariants hold; skip stale bytes defensively.
+                let skip = (self.delivered.min(b.end()) - bstart) as usize;
+                b.head += skip;
+                self.stored = self.stored.saturating_sub(skip);
+                let empty = b.head >= b.data.len();
+                env.unreserve(skip);
+                if empty && let Some(blk) = self.blocks.pop_front() {
+                    env.recycle(blk.data);
+                }
+                continue;
+            }
+            let bend = b.end();
+            let upto = bend.min(data_limit);
+            if upto <= self.delivered {
+                break;
+            }
+            let from = b.index(self.delivered);
+            let to = b.index(upto);
+            let n = to.saturating_sub(from);
+            if let Some(bytes) = b.data.get(from..to) {
+                sink.on_data(dir, bytes);
+            }
+            out.bytes += n as u64;
+            b.head = to;
+            self.delivered = upto;
+            self.stored = self.stored.saturating_sub(n);
+            let exhausted = b.head >= b.data.len();
+            if !exhausted && b.head >= COMPACT_AFTER && b.head * 2 >= b.data.len() {
+                b.data.drain(..b.head);
+                b.off = b.off.saturating_add(b.head as u64);
+                b.head = 0;
+            }
+            env.unreserve(n);
+            if exhausted {
+                if let Some(blk) = self.blocks.pop_front() {
+                    env.recycle(blk.data);
+                }
+            } else {
+                break;
+            }
+        }
+        self.prune_segs(env);
+    }
+
+    /// Drops everything held (no delivery) and returns the memory.
+    pub fn clear(&mut self, env: &mut Env<'_>) {
+        let n = self.stored + self.segs.len() * SEG_OVERHEAD;
+        while let Some(b) = self.blocks.pop_front() {
+            env.recycle(b.data);
+        }
+        self.segs.clear();
+        self.stored = 0;
+        env.unreserve(n);
+    }
+
+    /// Back to the initial state (nothing delivered, nothing seen), returning the memory.
+    pub fn reset(&mut self, env: &mut Env<'_>) {
+        self.clear(env);
+        self.delivered = 0;
+        self.data_end = 0;
+        self.max_seg_len = 0;
+    }
+
+    /// Forgets held segments whose data has been delivered.
+    fn prune_segs(&mut self, env: &mut Env<'_>) {
+        let mut n = 0usize;
+        while self.segs.front().is_some_and(|s| s.end() <= self.delivered) {
+            self.segs.pop_front();
+            n += 1;
+        }
+        if n > 0 {
+            env.unreserve(n * SEG_OVERHEAD);
+        }
+        if self.segs.is_empty() {
+            self.max_seg_len = 0;
+        }
+    }
+
+    /// Evicts the furthest-ahead segment if it starts after `keep_from`; returns bytes freed.
+    fn evict_tail(&mut self, env: &mut Env<'_>, keep_from: u64) -> Option<u64> {
+        let last = *self.segs.back()?;
+        if last.off <= keep_from {
+            return None;
+        }
+        self.segs.pop_back();
+        // Data of the evicted segment still covered by an earlier (longer) segment stays.
+        let mut covered_to = self.delivered;
+        for s in self.segs.iter().rev() {
+            if s.off.saturating_add(self.max_seg_len) <= last.off {
+                break;
+            }
+            covered_to = covered_to.max(s.end());
+        }
+        let cut = last.off.max(covered_to);
+        let mut freed = 0u64;
+        if cut < last.end() {
+            while let Some(b) = self.blocks.back_mut() {
+                if b.start() >= cut {
+                    let n = b.data.len() - b.head;
+                    freed += n as u64;
+                    if let Some(blk) = self.blocks.pop_back() {
+                        env.recycle(blk.data);
+                    }
+                } else {
+                    if b.end() > cut {
+                        let keep = b.index(cut);
+                        freed += (b.data.len() - keep) as u64;
+                        b.data.truncate(keep);
+                    }
+                    break;
+                }
+            }
+        }
+        self.stored = self.stored.saturating_sub(freed as usize);
+        env.unreserve(freed as usize + SEG_OVERHEAD);
+        Some(freed)
+    }
+
+    /// Bytes of `[from, to)` currently stored.
+    fn covered(&self, from: u64, to: u64) -> u64 {
+        let mut i = self.blocks.partition_point(|b| b.end() <= from);
+        let mut n = 0u64;
+        while let Some(b) = self.blocks.get(i) {
+            if b.start() >= to {
+                break;
+            }
+            n += b.end().min(to) - b.start().max(from);
+            i += 1;
+        }
+        n
+    }
+
+    /// True when the stored bytes at `off..` equal `data` (missing bytes count as different).
+    fn stored_eq(&self, off: u64, data: &[u8]) -> bool {
+        let end = off + data.len() as u64;
+        let mut pos = off;
+        let mut i = self.blocks.partition_point(|b| b.end() <= off);
+        while pos < end {
+            let Some(b) = self.blocks.get(i) else {
+                return false;
+            };
+            if b.start() > pos {
+                return false;
+            }
+            let upto = b.end().min(end);
+            let held = b.data.get(b.index(pos)..b.index(upto));
+            let new = data.get((pos - off) as usize..(upto - off) as usize);
+            if held != new || held.is_none() {
+                return false;
+            }
+            pos = upto;
+            i += 1;
+        }
+        true
+    }
+
+    /// Copies stored bytes at `off..` into `dst` (bytes not stored are left untouched).
+    fn copy_stored(&self, off: u64, dst: &mut [u8]) {
+        let end = off + dst.len() as u64;
+        let mut i = self.blocks.partition_point(|b| b.end() <= off);
+        while let Some(b) = self.blocks.get(i) {
+            if b.start() >= end {
+                break;
+            }
+            let r0 = b.start().max(off);
+            let r1 = b.end().min(end);
+            if let (Some(src), Some(d)) = (
+                b.data.get(b.index(r0)..b.index(r1)),
+                dst.get_mut((r0 - off) as usize..(r1 - off) as usize),
+            ) {
+                d.copy_from_slice(src);
+            }
+            i += 1;
+        }
+    }
+
+    /// Writes `data` at stream offset `w0`, overwriting held bytes and filling holes.
+    fn write(&mut self, env: &mut Env<'_>, w0: u64, data: &[u8]) {
+        let end = w0 + data.len() as u64;
+        let mut pos = w0;
+        let mut i = self.blocks.partition_point(|b| b.end() <= pos);
+        while pos < end {
+            let inside = self.blocks.get(i).is_some_and(|b| b.start() <= pos);
+            if inside {
+                if let Some(b) = self.blocks.get_mut(i) {
+                    let upto = end.min(b.end());
+                    let (bi0, bi1) = (b.index(pos), b.index(upto));
+                    let (di0, di1) = ((pos - w0) as usize, (upto - w0) as usize);
+                    if let (Some(dst), Some(src)) = (b.data.get_mut(bi0..bi1), data.get(di0..di1)) {
+                        dst.copy_from_slice(src);
+                    }
+                    pos = upto;
+                }
+                i += 1;
+                continue;
+            }
+            let hole_end = match self.blocks.get(i) {
+                Some(b) => end.min(b.start()),
+                None => end,
+            };
+            let Some(src) = data.get((pos - w0) as usize..(hole_end - w0) as usize) else {
+                break;
+            };
+            let append = i > 0 && self.blocks.get(i - 1).is_some_and(|b| b.end() == pos);
+            if append {
+                if let Some(b) = self.blocks.get_mut(i - 1) {
+                    b.data.extend_from_slice(src);
+                }
+            } else {
+                let mut v = env.fresh(src.len());
+                v.extend_from_slice(src);
+                self.blocks.insert(
+                    i,
+                    Block {
+                        off: pos,
+                        head: 0,
+                        data: v,
+                    },
+                );
+                i += 1;
+            }
+            self.stored += src.len();
+            pos = hole_end;
+        }
+    }
+
+    /// Test helper: the ordered list of held segments as (offset, length).
+    #[cfg(test)]
+    pub fn segs_for_test(&self) -> Vec<(u64, u64)> {
+        self.segs.iter().map(|s| (s.off, s.len)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Sink {
+        out: Vec<u8>,
+        gaps: Vec<u64>,
+        calls: usize,
+    }
+    impl StreamSink for Sink {
+        fn on_data(&mut self, _dir: Direction, data: &[u8]) {
+            self.out.extend_from_slice(data);
+            self.calls += 1;
+        }
+        fn on_gap(&mut self, _dir: Direction, len: u64) {
+            self.gaps.push(len);
+            self.out.extend(std::iter::repeat_n(b'#', len as usize));
+        }
+        fn on_close(&mut self, _dir: Direction) {}
+    }
+
+    struct Harness {
+        mem: StreamMemory,
+        held: usize,
+        pool: Vec<Vec<u8>>,
+        scratch: Vec<u8>,
+        policy: OverlapPolicy,
+        inline: bool,
+        max_segs: usize,
+    }
+    impl Harness {
+        fn new(policy: OverlapPolicy) -> Self {
+            Harness {
+                mem: StreamMemory::new(1 << 20),
+                held: 0,
+                pool: Vec::new(),
+                scratch: Vec::new(),
+                policy,
+                inline: false,
+                max_segs: 1000,
+            }
+        }
+        fn env(&mut self) -> Env<'_> {
+            Env {
+                policy: self.policy,
+                inline: self.inline,
+                max_segs: self.max_segs,
+                mem: &self.mem,
+                held: &mut self.held,
+                pool: &mut self.pool,
+                scratch: &mut self.scratch,
+            }
+        }
+    }
+
+    const D: Direction = Direction::ToServer;
+
+    #[test]
+    fn in_order_and_out_of_order() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        r.insert(&mut h.env(), 6, b"world");
+        r.insert(&mut h.env(), 0, b"hello ");
+        assert_eq!(r.stored(), 11);
+        assert_eq!(r.region_count(), 2);
+        r.release(&mut h.env(), D, 5, 5, &mut s, &mut d);
+        assert_eq!(s.out, b"hello");
+        r.release(&mut h.env(), D, u64::MAX, 0, &mut s, &mut d);
+        assert_eq!(s.out, b"hello world");
+        assert_eq!(d.bytes, 11);
+        assert_eq!(r.stored(), 0);
+        assert_eq!(r.segment_count(), 0);
+        assert_eq!(h.held, 0);
+        assert_eq!(h.mem.used(), 0);
+    }
+
+    #[test]
+    fn gap_only_when_allowed_and_data_follows() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        r.insert(&mut h.env(), 0, b"abc");
+        r.insert(&mut h.env(), 10, b"xyz");
+        // Data limit high but gap limit at 5: deliver abc, gap of 2 (3..5), stop.
+        r.release(&mut h.env(), D, u64::MAX, 5, &mut s, &mut d);
+        assert_eq!(s.out, b"abc##");
+        assert_eq!(s.gaps, vec![2]);
+        r.release(&mut h.env(), D, u64::MAX, 13, &mut s, &mut d);
+        assert_eq!(s.out, b"abc#######xyz");
+        assert_eq!(s.gaps, vec![2, 5]);
+        assert_eq!(d.gap_bytes, 7);
+        assert_eq!(d.gaps, 2);
+    }
+
+    #[test]
+    fn trailing_gap_uses_data_end() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        r.note_data_end(8);
+        r.release(&mut h.env(), D, u64::MAX, 100, &mut s, &mut d);
+        assert_eq!(s.gaps, vec![8]);
+        assert_eq!(r.delivered(), 8);
+    }
+
+    #[test]
+    fn direct_delivery_copies_nothing() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        let res = r.ingest(&mut h.env(), D, 0, b"abcdef", u64::MAX, &mut s, &mut d);
+        assert!(!res.overlap);
+        assert_eq!(s.out, b"abcdef");
+        assert_eq!(r.stored(), 0);
+        assert_eq!(h.mem.used(), 0);
+        // partially deliverable: rest is stored
+        r.ingest(&mut h.env(), D, 6, b"ghij", 8, &mut s, &mut d);
+        assert_eq!(s.out, b"abcdefgh");
+        assert_eq!(r.stored(), 2);
+        // a retransmission overlapping delivered data is trimmed
+        let res = r.ingest(&mut h.env(), D, 4, b"efghij", u64::MAX, &mut s, &mut d);
+        assert!(res.retransmission);
+        r.release(&mut h.env(), D, u64::MAX, 0, &mut s, &mut d);
+        assert_eq!(s.out, b"abcdefghij");
+    }
+
+    #[test]
+    fn duplicate_and_before_base() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        r.insert(&mut h.env(), 0, b"abcd");
+        let res = r.insert(&mut h.env(), 0, b"abcd");
+        assert!(res.overlap && res.retransmission && !res.different);
+        assert_eq!(r.segment_count(), 1);
+        let res = r.insert(&mut h.env(), 0, b"abXd");
+        assert!(res.overlap && res.different);
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        r.release(&mut h.env(), D, u64::MAX, 0, &mut s, &mut d);
+        assert_eq!(
+            s.out, b"abcd",
+            "bsd keeps the original on a same-start same-end overlap"
+        );
+        let res = r.insert(&mut h.env(), 0, b"zz");
+        assert!(res.before_base);
+        let res = r.insert(&mut h.env(), -10, b"0123456789");
+        assert!(res.before_base);
+    }
+
+    #[test]
+    fn memcap_and_eviction() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        h.mem = StreamMemory::new(2 * SEG_OVERHEAD + 20);
+        let mut r = Reassembly::default();
+        // far-ahead junk takes the budget
+        let res = r.insert(&mut h.env(), 100, &[b'J'; 20]);
+        assert!(!res.memcap);
+        // the next in-order bytes evict it rather than being dropped
+        let res = r.insert(&mut h.env(), 0, &[b'A'; 20]);
+        assert!(!res.memcap);
+        assert_eq!(res.evicted, 20);
+        assert_eq!(r.segs_for_test(), vec![(0, 20)]);
+        // in-order append with no further-ahead data to evict: dropped
+        let res = r.insert(&mut h.env(), 20, &[b'B'; 40]);
+        assert!(res.memcap);
+        // the evicted junk was seen, so it is known missing data too
+        assert_eq!(r.data_end(), 120);
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        r.release(&mut h.env(), D, u64::MAX, u64::MAX, &mut s, &mut d);
+        assert_eq!(&s.out[..20], &[b'A'; 20]);
+        assert_eq!(s.gaps, vec![100]);
+        assert_eq!(h.mem.used(), 0);
+    }
+
+    #[test]
+    fn segment_limit() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        h.max_segs = 2;
+        let mut r = Reassembly::default();
+        assert!(!r.insert(&mut h.env(), 0, b"a").limit);
+        assert!(!r.insert(&mut h.env(), 1, b"b").limit);
+        assert!(r.insert(&mut h.env(), 2, b"c").limit);
+        // exact duplicate does not need a slot
+        assert!(!r.insert(&mut h.env(), 1, b"b").limit);
+    }
+
+    #[test]
+    fn inline_keeps_first() {
+        let mut h = Harness::new(OverlapPolicy::Last);
+        h.inline = true;
+        let mut r = Reassembly::default();
+        r.insert(&mut h.env(), 5, b"AAAA");
+        let res = r.insert(&mut h.env(), 3, b"BBBBBBBB");
+        assert!(res.different);
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        r.release(&mut h.env(), D, u64::MAX, u64::MAX, &mut s, &mut d);
+        assert_eq!(s.out, b"###BBAAAABB");
+    }
+
+    #[test]
+    fn reversed_many_segments_no_quadratic_blowup() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        h.max_segs = 100_000;
+        h.mem = StreamMemory::new(usize::MAX);
+        let mut r = Reassembly::default();
+        let n = 5000u64;
+        for i in (0..n).rev() {
+            r.insert(&mut h.env(), (i * 3) as i64, &[(i % 251) as u8; 3]);
+        }
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        r.release(&mut h.env(), D, u64::MAX, 0, &mut s, &mut d);
+        assert_eq!(s.out.len() as u64, n * 3);
+        for i in 0..n {
+            assert_eq!(s.out[(i * 3) as usize], (i % 251) as u8);
+        }
+    }
+
+    #[test]
+    fn clear_returns_memory() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        r.insert(&mut h.env(), 10, b"abc");
+        r.insert(&mut h.env(), 20, b"def");
+        assert!(h.mem.used() > 0);
+        r.clear(&mut h.env());
+        assert_eq!(h.mem.used(), 0);
+        assert_eq!(h.held, 0);
+        assert_eq!(r.stored(), 0);
+    }
+}
