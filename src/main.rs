@@ -68,7 +68,10 @@ struct CommonArgs {
     /// $HOME_NET as comma-separated CIDRs (overrides the config).
     #[arg(long = "home-net", value_delimiter = ',')]
     home_net: Vec<String>,
-    /// Disable checksum validation (as Suricata's `-k none`).
+    /// Override a setting: `--set stream.midstream=true`; our keys or Suricata's names.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Checksum validation: auto, all or none (as Suricata's `-k`).
     #[arg(short = 'k', long = "checksum-checks", value_name = "MODE")]
     checksum_checks: Option<String>,
     /// No progress bar and no summary.
@@ -127,10 +130,24 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 fn load_config(common: &CommonArgs) -> Result<Config> {
-    let mut cfg = match &common.config {
-        Some(p) => Config::from_file(p)?,
-        None => Config::default(),
+    let text = match &common.config {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read config {}", p.display()))?,
+        None => String::new(),
     };
+    let mut overrides = Vec::new();
+    for s in &common.set {
+        let (k, v) = s.split_once('=').with_context(|| format!("--set {s}: expected KEY=VALUE"))?;
+        overrides.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let (mut cfg, ignored) = Config::from_toml_with(&text, &overrides).map_err(|e| match (&common.config, e) {
+        (Some(p), sekimori_engine::ConfigError::Parse { message, .. }) => {
+            anyhow::anyhow!("invalid config {}: {message}", p.display())
+        }
+        (_, e) => e.into(),
+    })?;
+    for k in ignored {
+        eprintln!("sekimori: warning: --set {k}: no such setting in sekimori; ignored");
+    }
     if !common.home_net.is_empty() {
         cfg.vars.home_net = common.home_net.iter().map(|s| s.trim().to_string()).collect();
     }

@@ -69,12 +69,53 @@ impl Config {
 
     /// Parses TOML text.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        Self::from_toml_with(text, &[]).map(|(c, _)| c)
+    }
+
+    /// Parses TOML text, then applies `key=value` overrides (the CLI's `--set`). Keys are this
+    /// file's dotted paths (`stream.midstream`) or Suricata's names for the same settings
+    /// (`stream.reassembly.depth`, `stream.async-oneside`, ...). Returns the config and the
+    /// Suricata keys that have no counterpart here (ignored, for the caller to report).
+    pub fn from_toml_with(text: &str, overrides: &[(String, String)]) -> Result<(Config, Vec<String>), ConfigError> {
+        let parse_err = |e: &dyn std::fmt::Display| ConfigError::Parse {
             path: PathBuf::from("<string>"),
             message: e.to_string().trim_end().replace('\n', " "),
-        })?;
+        };
+        // The file alone first, so its errors carry line and column.
+        let cfg: Config = toml::from_str(text).map_err(|e| parse_err(&e))?;
+        if overrides.is_empty() {
+            cfg.validate()?;
+            return Ok((cfg, Vec::new()));
+        }
+        let mut table: toml::Table = text.parse().map_err(|e| parse_err(&e))?;
+        let mut ignored = Vec::new();
+        for (key, value) in overrides {
+            let Some(path) = override_path(key) else {
+                ignored.push(key.clone());
+                continue;
+            };
+            let mut candidate = table.clone();
+            set_path(&mut candidate, &path, parse_scalar(value)).map_err(|reason| ConfigError::Value {
+                key: key.clone(),
+                value: value.clone(),
+                reason,
+            })?;
+            match toml::Value::Table(candidate.clone()).try_into::<Config>() {
+                Ok(_) => table = candidate,
+                // Not a key of ours (e.g. one of Suricata's many settings we do not have).
+                Err(e) if e.to_string().contains("unknown field") => ignored.push(key.clone()),
+                Err(e) => {
+                    return Err(ConfigError::Value {
+                        key: key.clone(),
+                        value: value.clone(),
+                        reason: e.to_string().trim().replace('\n', " "),
+                    });
+                }
+            }
+        }
+        let cfg: Config = toml::Value::Table(table).try_into().map_err(|e| parse_err(&e))?;
         cfg.validate()?;
-        Ok(cfg)
+        Ok((cfg, ignored))
     }
 
     /// Checks values that the type system cannot.
@@ -91,6 +132,61 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Suricata's names for settings this engine has, mapped to this file's paths.
+const SURICATA_KEYS: &[(&str, &str)] = &[
+    ("stream.midstream", "stream.midstream"),
+    ("stream.async-oneside", "stream.async_oneside"),
+    ("stream.inline", "stream.inline"),
+    ("stream.memcap", "stream.memcap"),
+    ("stream.reassembly.memcap", "stream.memcap"),
+    ("stream.reassembly.depth", "stream.depth"),
+    ("defrag.memcap", "defrag.memcap"),
+    ("defrag.timeout", "defrag.timeout"),
+    ("flow.memcap", "flow.memcap"),
+];
+
+/// Our sections: a `--set` key starting with one of these is a path into this file's schema.
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs"];
+
+fn override_path(key: &str) -> Option<Vec<String>> {
+    if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {
+        return Some(ours.split('.').map(str::to_string).collect());
+    }
+    let first = key.split('.').next()?;
+    SECTIONS.contains(&first).then(|| key.split('.').map(str::to_string).collect())
+}
+
+/// A `--set` value: boolean (Suricata's yes/no too), integer (with kb/mb/gb suffixes), or string.
+fn parse_scalar(v: &str) -> toml::Value {
+    let t = v.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "on" => return toml::Value::Boolean(true),
+        "no" | "false" | "off" => return toml::Value::Boolean(false),
+        _ => {}
+    }
+    if let Ok(n) = t.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    let lower = t.to_ascii_lowercase();
+    for (suffix, mul) in [("kb", 1i64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)] {
+        if let Some(n) = lower.strip_suffix(suffix).and_then(|n| n.trim().parse::<i64>().ok()) {
+            return toml::Value::Integer(n.saturating_mul(mul));
+        }
+    }
+    toml::Value::String(t.to_string())
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let Some((last, parents)) = path.split_last() else { return Err("empty key".into()) };
+    let mut t = table;
+    for p in parents {
+        let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry.as_table_mut().ok_or_else(|| format!("{p} is not a section"))?;
+    }
+    t.insert(last.clone(), value);
+    Ok(())
 }
 
 /// Parses `10.0.0.0/8`, `192.168.1.1`, `2001:db8::/32` into (address, prefix length).
@@ -127,45 +223,38 @@ impl Default for VarsConfig {
     }
 }
 
-/// Flow timeouts (seconds) for one protocol, by state, as Suricata's `flow-timeouts`.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+/// Flow timeouts (seconds) for one protocol, by state, as Suricata's `flow-timeouts`. Each key is
+/// optional: what is not given keeps the protocol's default.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
 pub struct Timeouts {
     /// Flow seen in one direction only.
-    pub new: u32,
+    pub new: Option<u32>,
     /// Flow seen in both directions (TCP: handshake completed).
-    pub established: u32,
+    pub established: Option<u32>,
     /// TCP flow closed (FIN/RST).
-    pub closed: u32,
+    pub closed: Option<u32>,
     /// Timeout for new flows in emergency mode.
-    pub emergency_new: u32,
+    pub emergency_new: Option<u32>,
     /// Timeout for established flows in emergency mode.
-    pub emergency_established: u32,
+    pub emergency_established: Option<u32>,
     /// Timeout for closed flows in emergency mode.
-    pub emergency_closed: u32,
+    pub emergency_closed: Option<u32>,
 }
 
-impl From<ProtoTimeouts> for Timeouts {
-    fn from(p: ProtoTimeouts) -> Self {
-        Timeouts {
-            new: p.normal.new,
-            established: p.normal.established,
-            closed: p.normal.closed,
-            emergency_new: p.emergency.new,
-            emergency_established: p.emergency.established,
-            emergency_closed: p.emergency.closed,
-        }
-    }
-}
-
-impl From<Timeouts> for ProtoTimeouts {
-    fn from(t: Timeouts) -> Self {
+impl Timeouts {
+    /// These timeouts over the given defaults.
+    pub fn resolve(&self, d: ProtoTimeouts) -> ProtoTimeouts {
         ProtoTimeouts {
-            normal: StateTimeouts { new: t.new, established: t.established, closed: t.closed },
+            normal: StateTimeouts {
+                new: self.new.unwrap_or(d.normal.new),
+                established: self.established.unwrap_or(d.normal.established),
+                closed: self.closed.unwrap_or(d.normal.closed),
+            },
             emergency: StateTimeouts {
-                new: t.emergency_new,
-                established: t.emergency_established,
-                closed: t.emergency_closed,
+                new: self.emergency_new.unwrap_or(d.emergency.new),
+                established: self.emergency_established.unwrap_or(d.emergency.established),
+                closed: self.emergency_closed.unwrap_or(d.emergency.closed),
             },
         }
     }
@@ -191,15 +280,15 @@ pub struct FlowSection {
 
 impl Default for FlowSection {
     fn default() -> Self {
-        // Suricata 7's shipped values, as the flow crate defines them.
+        // Suricata 7's shipped values, as the flow crate defines them; timeouts default there too.
         let d = FlowConfig::default();
         FlowSection {
             memcap: d.memcap_bytes,
             max_flows: d.max_flows as u64,
-            tcp: d.timeouts.tcp.into(),
-            udp: d.timeouts.udp.into(),
-            icmp: d.timeouts.icmp.into(),
-            default: d.timeouts.default.into(),
+            tcp: Timeouts::default(),
+            udp: Timeouts::default(),
+            icmp: Timeouts::default(),
+            default: Timeouts::default(),
         }
     }
 }
@@ -208,12 +297,13 @@ impl Config {
     /// The flow table's settings.
     pub fn flow_config(&self) -> Result<FlowConfig, ConfigError> {
         let f = &self.flow;
+        let d = FlowConfig::default().timeouts;
         Ok(FlowConfig {
             timeouts: FlowTimeouts {
-                default: f.default.into(),
-                tcp: f.tcp.into(),
-                udp: f.udp.into(),
-                icmp: f.icmp.into(),
+                default: f.default.resolve(d.default),
+                tcp: f.tcp.resolve(d.tcp),
+                udp: f.udp.resolve(d.udp),
+                icmp: f.icmp.resolve(d.icmp),
             },
             max_flows: usize::try_from(f.max_flows).map_err(|_| ConfigError::Value {
                 key: "flow.max_flows".into(),
@@ -373,7 +463,7 @@ mod tests {
     #[test]
     fn empty_config_gives_defaults() {
         let c = Config::from_toml("").unwrap();
-        assert_eq!(c.flow.tcp.established, 600);
+        assert_eq!(c.flow_config().unwrap().timeouts.tcp.normal.established, 600);
         assert_eq!(c.vars.home_net.len(), 3);
         assert_eq!(c.stream.policy, "bsd");
     }
@@ -389,6 +479,31 @@ mod tests {
     fn bad_home_net_is_refused() {
         let e = Config::from_toml("[vars]\nhome_net = [\"10.0.0.0/33\"]\n").unwrap_err().to_string();
         assert!(e.contains("prefix length 33"), "{e}");
+    }
+
+    #[test]
+    fn set_overrides_use_suricata_or_our_names() {
+        let o = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let (c, ignored) = Config::from_toml_with(
+            "[stream]\ndepth = 5\n",
+            &[
+                o("stream.midstream", "true"),
+                o("stream.reassembly.depth", "2mb"),
+                o("flow.tcp.new", "7"),
+                o("app-layer.protocols.tls.ja3-fingerprints", "yes"),
+            ],
+        )
+        .unwrap();
+        assert!(c.stream.midstream);
+        assert_eq!(c.stream.depth, 2 << 20);
+        let t = c.flow_config().unwrap().timeouts.tcp;
+        assert_eq!(t.normal.new, 7);
+        assert_eq!(t.normal.established, 600, "unset keys keep the protocol's default");
+        assert_eq!(ignored, vec!["app-layer.protocols.tls.ja3-fingerprints".to_string()]);
+        // A key we do not have is reported back (the CLI warns), a bad value for one we have is an error.
+        let (_, ignored) = Config::from_toml_with("", &[o("stream.midstrem", "yes")]).unwrap();
+        assert_eq!(ignored, vec!["stream.midstrem".to_string()]);
+        assert!(Config::from_toml_with("", &[o("stream.midstream", "banana")]).is_err());
     }
 
     #[test]

@@ -1,0 +1,77 @@
+//! Helpers shared by the integration tests: finding the public reference data, running the
+//! `sekimori` binary, reading EVE files.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `../shared` beside the repository (or `$SEKIMORI_SHARED`), when present.
+///
+/// Returns None when absent, unless `SEKIMORI_REQUIRE_SHARED` is set (as CI does), in which case
+/// a missing directory is a test failure rather than a silent skip.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("SEKIMORI_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if dir.join("data").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("SEKIMORI_REQUIRE_SHARED").is_some() {
+        panic!("{} is missing and SEKIMORI_REQUIRE_SHARED is set", dir.display());
+    }
+    eprintln!("skipping: reference data not found at {}", dir.display());
+    None
+}
+
+/// Runs `sekimori` with `args`; returns its output.
+pub fn sekimori(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sekimori"))
+        .args(args)
+        .output()
+        .expect("the sekimori binary runs")
+}
+
+/// Runs `sekimori analyze -q -l DIR [extra] PCAP...` and returns (output, EVE records).
+pub fn analyze(dir: &Path, extra: &[&str], pcaps: &[&Path]) -> (Output, Vec<Value>) {
+    let mut args: Vec<String> = vec!["analyze".into(), "-q".into(), "-l".into(), dir.display().to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(pcaps.iter().map(|p| p.display().to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = sekimori(&refs);
+    let eve = read_eve(&dir.join("eve.json"));
+    (out, eve)
+}
+
+/// Reads an EVE file (missing file: no records). Every line must be valid JSON.
+pub fn read_eve(path: &Path) -> Vec<Value> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: invalid JSON line {l:?}: {e}", path.display())))
+        .collect()
+}
+
+/// Records of one event type.
+pub fn of_type<'a>(eve: &'a [Value], t: &str) -> Vec<&'a Value> {
+    eve.iter().filter(|r| r["event_type"] == t).collect()
+}
+
+/// Every pcap/pcapng file below `dir`, sorted.
+pub fn pcaps_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,216 @@
+//! Runs every suricata-verify pcap through `sekimori analyze` and compares the `flow` records
+//! with what the real Suricata 7.0.10 wrote for the same test (../shared/data/suricata-verify-eve).
+//!
+//! flow_id values are Suricata's hashes and never match, so flows are matched as a multiset on
+//! the oriented 5-tuple plus packet and byte counts per direction. A flow whose tuple and counts
+//! match only with the two sides swapped counts as "reversed" (a direction disagreement).
+//! The test prints the agreement and fails if it drops below the best seen so far.
+
+mod common;
+
+use common::{analyze, of_type, pcaps_below, read_eve, shared_dir};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Identity and counters of one flow record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FlowSig {
+    proto: String,
+    src: String,
+    sport: u64,
+    dst: String,
+    dport: u64,
+    pkts: (u64, u64),
+    bytes: (u64, u64),
+}
+
+impl FlowSig {
+    fn of(r: &Value) -> FlowSig {
+        let f = &r["flow"];
+        FlowSig {
+            proto: r["proto"].as_str().unwrap_or("").to_string(),
+            src: r["src_ip"].as_str().unwrap_or("").to_string(),
+            sport: r["src_port"].as_u64().unwrap_or(0),
+            dst: r["dest_ip"].as_str().unwrap_or("").to_string(),
+            dport: r["dest_port"].as_u64().unwrap_or(0),
+            pkts: (f["pkts_toserver"].as_u64().unwrap_or(0), f["pkts_toclient"].as_u64().unwrap_or(0)),
+            bytes: (f["bytes_toserver"].as_u64().unwrap_or(0), f["bytes_toclient"].as_u64().unwrap_or(0)),
+        }
+    }
+    fn reversed(&self) -> FlowSig {
+        FlowSig {
+            proto: self.proto.clone(),
+            src: self.dst.clone(),
+            sport: self.dport,
+            dst: self.src.clone(),
+            dport: self.sport,
+            pkts: (self.pkts.1, self.pkts.0),
+            bytes: (self.bytes.1, self.bytes.0),
+        }
+    }
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    reference: usize,
+    exact: usize,
+    reversed: usize,
+    missing: usize,
+    extra: usize,
+}
+
+fn compare(reference: &[&Value], ours: &[&Value]) -> Tally {
+    let mut pool: HashMap<FlowSig, usize> = HashMap::new();
+    for r in ours {
+        *pool.entry(FlowSig::of(r)).or_default() += 1;
+    }
+    let mut t = Tally { reference: reference.len(), ..Default::default() };
+    let take = |sig: &FlowSig, pool: &mut HashMap<FlowSig, usize>| match pool.get_mut(sig) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => false,
+    };
+    let mut unmatched = Vec::new();
+    for r in reference {
+        let sig = FlowSig::of(r);
+        if take(&sig, &mut pool) {
+            t.exact += 1;
+        } else {
+            unmatched.push(sig);
+        }
+    }
+    for sig in unmatched {
+        if take(&sig.reversed(), &mut pool) {
+            t.reversed += 1;
+        } else {
+            t.missing += 1;
+        }
+    }
+    t.extra = pool.values().sum();
+    t
+}
+
+/// One row of INDEX.tsv: the test, and the arguments of the reference run that matter here.
+struct Case {
+    test: String,
+    pcap: PathBuf,
+    args: Vec<String>,
+}
+
+fn cases(shared: &Path) -> Vec<Case> {
+    let sv = shared.join("data/suricata-verify/tests");
+    let index = std::fs::read_to_string(shared.join("data/suricata-verify-eve/INDEX.tsv")).expect("INDEX.tsv");
+    let mut out = Vec::new();
+    for line in index.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 10 || cols[4] != "True" {
+            continue;
+        }
+        let words: Vec<&str> = cols[9].split_whitespace().collect();
+        let mut args = Vec::new();
+        let mut pcap = None;
+        let mut i = 0;
+        while i < words.len() {
+            match words[i] {
+                "-k" if i + 1 < words.len() => {
+                    args.push("-k".to_string());
+                    args.push(words[i + 1].to_string());
+                    i += 1;
+                }
+                "--set" if i + 1 < words.len() => {
+                    let kv = words[i + 1];
+                    if !kv.starts_with("classification-file") && !kv.starts_with("reference-config-file") {
+                        args.push("--set".to_string());
+                        args.push(kv.to_string());
+                    }
+                    i += 1;
+                }
+                "-r" if i + 1 < words.len() => {
+                    pcap = Some(sv.join(words[i + 1].trim_start_matches("$SV/")));
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if let Some(pcap) = pcap {
+            out.push(Case { test: cols[0].to_string(), pcap, args });
+        }
+    }
+    out
+}
+
+#[test]
+fn every_suricata_verify_pcap_runs_cleanly() {
+    let Some(shared) = shared_dir() else { return };
+    let pcaps = pcaps_below(&shared.join("data/suricata-verify/tests"));
+    assert!(pcaps.len() > 100, "expected the suricata-verify pcaps, found {}", pcaps.len());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for p in &pcaps {
+        let (out, eve) = analyze(tmp.path(), &[], &[p.as_path()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() || stderr.contains("panicked") {
+            failures.push(format!("{}: exit {:?}: {}", p.display(), out.status.code(), stderr.trim()));
+        }
+        assert!(!of_type(&eve, "stats").is_empty(), "{}: no stats record", p.display());
+    }
+    assert!(failures.is_empty(), "{} pcaps failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The agreement reached so far; the test fails if a change makes it worse.
+const MIN_IDENTICAL_TESTS: usize = 138;
+const MIN_EXACT_FLOWS: usize = 303;
+
+#[test]
+fn flows_agree_with_suricata() {
+    let Some(shared) = shared_dir() else { return };
+    let eve_root = shared.join("data/suricata-verify-eve");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut total = Tally::default();
+    let mut identical = 0;
+    let mut differing = Vec::new();
+    let all = cases(&shared);
+    for case in &all {
+        let reference = read_eve(&eve_root.join(&case.test).join("eve.json"));
+        let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let (out, eve) = analyze(tmp.path(), &args, &[case.pcap.as_path()]);
+        assert!(
+            out.status.success(),
+            "{}: exit {:?}: {}",
+            case.test,
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let t = compare(&of_type(&reference, "flow"), &of_type(&eve, "flow"));
+        if t.exact == t.reference && t.extra == 0 {
+            identical += 1;
+        } else {
+            differing.push(format!(
+                "  {:<60} ref {:>3}  exact {:>3}  reversed {:>2}  missing {:>2}  extra {:>2}",
+                case.test, t.reference, t.exact, t.reversed, t.missing, t.extra
+            ));
+        }
+        total.reference += t.reference;
+        total.exact += t.exact;
+        total.reversed += t.reversed;
+        total.missing += t.missing;
+        total.extra += t.extra;
+    }
+    println!(
+        "flow agreement with Suricata 7.0.10: {identical}/{} tests identical; flows: {} reference, {} exact ({:.1}%), {} reversed, {} missing, {} extra",
+        all.len(),
+        total.reference,
+        total.exact,
+        100.0 * total.exact as f64 / total.reference.max(1) as f64,
+        total.reversed,
+        total.missing,
+        total.extra
+    );
+    println!("tests that differ:\n{}", differing.join("\n"));
+    assert!(identical >= MIN_IDENTICAL_TESTS, "identical tests fell to {identical}");
+    assert!(total.exact >= MIN_EXACT_FLOWS, "exactly matching flows fell to {}", total.exact);
+}
