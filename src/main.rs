@@ -77,6 +77,9 @@ struct CommonArgs {
     /// No progress bar and no summary.
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Stop after this stage (capture, decode, flow, full): for benchmarks of each stage's cost.
+    #[arg(long = "stop-after", value_name = "STAGE", default_value = "full", hide_short_help = true)]
+    stop_after: sekimori_engine::Stage,
 }
 
 #[derive(Args)]
@@ -167,6 +170,8 @@ fn make_engine(common: &CommonArgs) -> Result<Engine> {
         log_dir: common.log_dir.clone(),
         rule_files: common.rules.clone(),
     })?;
+    let mut engine = engine;
+    engine.set_stop_after(common.stop_after);
     Ok(engine)
 }
 

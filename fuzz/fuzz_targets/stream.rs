@@ -34,7 +34,9 @@ impl StreamSink for Sink {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&cfg_byte, rest)) = input.split_first() else { return };
+    let Some((&cfg_byte, rest)) = input.split_first() else {
+        return;
+    };
     let cfg = StreamConfig {
         midstream: cfg_byte & 1 != 0,
         async_oneside: cfg_byte & 2 != 0,
@@ -52,7 +54,11 @@ fuzz_target!(|input: &[u8]| {
     let base: [u32; 2] = [0xffff_ff00, 0x7fff_fff0];
     let mut payload = [0u8; 255];
     for (i, rec) in rest.chunks_exact(8).enumerate() {
-        let dir = if rec[0] & 0x80 != 0 { Direction::ToClient } else { Direction::ToServer };
+        let dir = if rec[0] & 0x80 != 0 {
+            Direction::ToClient
+        } else {
+            Direction::ToServer
+        };
         let flags = rec[0] & 0x3f;
         let seq_off = u32::from(u16::from_le_bytes([rec[1], rec[2]]));
         let ack_off = u32::from(u16::from_le_bytes([rec[3], rec[4]]));
@@ -74,7 +80,10 @@ fuzz_target!(|input: &[u8]| {
         if out.reuse {
             // What the engine does: end the old flow, start a new one with this packet.
             eng.flush(&mut sess, &mut sink);
-            assert!(sink.closes.iter().all(|c| *c <= 1), "on_close more than once");
+            assert!(
+                sink.closes.iter().all(|c| *c <= 1),
+                "on_close more than once"
+            );
             sink.closes = [0; 2];
             sess = TcpSession::default();
             out = eng.process(&mut sess, dir, ts, &tcp, &payload[..len], &mut sink);

@@ -2,8 +2,8 @@
 //! IPv6 with extension headers, TCP, UDP, ICMPv4/v6. Zero-copy over the captured bytes; malformed
 //! input becomes counted [`Anomaly`] values (Suricata's `decoder.*` event names), never a panic.
 //!
-//! Entry point: [`decode`]. See the [`decode`](mod@decode) module for the exact semantics
-//! (trimming to the IP length, truncation, what `payload` holds for fragments).
+//! Entry point: [`decode()`](fn@decode). See the [`decode`](mod@decode) module for the exact
+//! semantics (trimming to the IP length, truncation, what `payload` holds for fragments).
 #![deny(missing_docs)]
 
 pub mod anomaly;

@@ -10,10 +10,16 @@ use sekimori_capture::LinkType;
 use sekimori_decode::{Anomaly, DecodeStats, L4, decode, tcp_udp_checksum_valid};
 
 /// The suricata-verify tests directory: `shared/` beside the repository (as CI lays it out), else
-/// /work/shared. None when absent, unless SEKIMORI_REQUIRE_SHARED is set (CI), which makes it fatal.
+/// /work/shared. None when absent, unless SEKIMORI_REQUIRE_SHARED is set (CI): then it is fatal.
 fn sv_root() -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/suricata-verify/tests");
-    let root = [beside, PathBuf::from("/work/shared/data/suricata-verify/tests")].into_iter().find(|p| p.is_dir());
+    let beside =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/suricata-verify/tests");
+    let root = [
+        beside,
+        PathBuf::from("/work/shared/data/suricata-verify/tests"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir());
     if root.is_none() {
         assert!(
             std::env::var_os("SEKIMORI_REQUIRE_SHARED").is_none(),

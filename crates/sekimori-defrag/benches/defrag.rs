@@ -44,9 +44,23 @@ fn bench(c: &mut Criterion) {
     let shuffled = [three[2].clone(), three[0].clone(), three[1].clone()];
     // The 17-fragment overlap pattern (see the crate's policy table test).
     let pattern: [(u8, u16, u16); 17] = [
-        (b'A', 0, 3), (b'B', 4, 2), (b'C', 6, 3), (b'D', 10, 1), (b'E', 13, 2), (b'F', 15, 3),
-        (b'G', 18, 2), (b'H', 20, 2), (b'I', 22, 1), (b'J', 1, 4), (b'K', 6, 3), (b'L', 9, 3),
-        (b'M', 12, 3), (b'N', 16, 1), (b'O', 19, 1), (b'P', 20, 1), (b'Q', 22, 2),
+        (b'A', 0, 3),
+        (b'B', 4, 2),
+        (b'C', 6, 3),
+        (b'D', 10, 1),
+        (b'E', 13, 2),
+        (b'F', 15, 3),
+        (b'G', 18, 2),
+        (b'H', 20, 2),
+        (b'I', 22, 1),
+        (b'J', 1, 4),
+        (b'K', 6, 3),
+        (b'L', 9, 3),
+        (b'M', 12, 3),
+        (b'N', 16, 1),
+        (b'O', 19, 1),
+        (b'P', 20, 1),
+        (b'Q', 22, 2),
     ];
     let overlap: Vec<Vec<u8>> = pattern
         .iter()
@@ -61,17 +75,29 @@ fn bench(c: &mut Criterion) {
     let overlap_d = dec(&overlap);
     let plain_d = [decode(LinkType::RAW, &plain)];
 
-    let mut df = Defragmenter::new(DefragConfig { policy: OverlapPolicy::Linux, ..DefragConfig::default() }).unwrap();
+    let mut df = Defragmenter::new(DefragConfig {
+        policy: OverlapPolicy::Linux,
+        ..DefragConfig::default()
+    })
+    .unwrap();
     assert_eq!(run(&mut df, &three_d), 4020);
     assert_eq!(run(&mut df, &shuffled_d), 4020);
     assert_eq!(run(&mut df, &overlap_d), 212);
 
     let mut g = c.benchmark_group("defrag");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("ipv4_3_frags_in_order/datagram", |b| b.iter(|| run(&mut df, black_box(&three_d))));
-    g.bench_function("ipv4_3_frags_shuffled/datagram", |b| b.iter(|| run(&mut df, black_box(&shuffled_d))));
-    g.bench_function("ipv4_17_overlapping_frags/datagram", |b| b.iter(|| run(&mut df, black_box(&overlap_d))));
-    g.bench_function("not_fragment/packet", |b| b.iter(|| run(&mut df, black_box(&plain_d))));
+    g.bench_function("ipv4_3_frags_in_order/datagram", |b| {
+        b.iter(|| run(&mut df, black_box(&three_d)))
+    });
+    g.bench_function("ipv4_3_frags_shuffled/datagram", |b| {
+        b.iter(|| run(&mut df, black_box(&shuffled_d)))
+    });
+    g.bench_function("ipv4_17_overlapping_frags/datagram", |b| {
+        b.iter(|| run(&mut df, black_box(&overlap_d)))
+    });
+    g.bench_function("not_fragment/packet", |b| {
+        b.iter(|| run(&mut df, black_box(&plain_d)))
+    });
     g.finish();
 }
 

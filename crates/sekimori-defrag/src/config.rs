@@ -103,7 +103,8 @@ impl fmt::Display for OverlapPolicy {
 impl FromStr for OverlapPolicy {
     type Err = DefragConfigError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OverlapPolicy::from_os_name(s).ok_or_else(|| DefragConfigError::UnknownPolicy(s.to_string()))
+        OverlapPolicy::from_os_name(s)
+            .ok_or_else(|| DefragConfigError::UnknownPolicy(s.to_string()))
     }
 }
 
@@ -246,10 +247,22 @@ mod tests {
 
     #[test]
     fn os_names() {
-        assert_eq!(OverlapPolicy::from_os_name("windows2k3"), Some(OverlapPolicy::Windows));
-        assert_eq!(OverlapPolicy::from_os_name("old-linux"), Some(OverlapPolicy::Linux));
-        assert_eq!(OverlapPolicy::from_os_name("macos"), Some(OverlapPolicy::First));
-        assert_eq!(OverlapPolicy::from_os_name("HPUX10"), Some(OverlapPolicy::Bsd));
+        assert_eq!(
+            OverlapPolicy::from_os_name("windows2k3"),
+            Some(OverlapPolicy::Windows)
+        );
+        assert_eq!(
+            OverlapPolicy::from_os_name("old-linux"),
+            Some(OverlapPolicy::Linux)
+        );
+        assert_eq!(
+            OverlapPolicy::from_os_name("macos"),
+            Some(OverlapPolicy::First)
+        );
+        assert_eq!(
+            OverlapPolicy::from_os_name("HPUX10"),
+            Some(OverlapPolicy::Bsd)
+        );
         assert_eq!(OverlapPolicy::from_os_name("plan9"), None);
         for p in OverlapPolicy::ALL {
             assert_eq!(p.name().parse::<OverlapPolicy>(), Ok(p));
@@ -261,22 +274,46 @@ mod tests {
     fn host_policy_longest_prefix() {
         let cfg = DefragConfig {
             host_policies: vec![
-                HostPolicy { network: Addr::v4([10, 0, 0, 0]), prefix_len: 8, policy: OverlapPolicy::Linux },
-                HostPolicy { network: Addr::v4([10, 1, 2, 0]), prefix_len: 23, policy: OverlapPolicy::Windows },
-                HostPolicy { network: Addr::v6([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), prefix_len: 32, policy: OverlapPolicy::Last },
+                HostPolicy {
+                    network: Addr::v4([10, 0, 0, 0]),
+                    prefix_len: 8,
+                    policy: OverlapPolicy::Linux,
+                },
+                HostPolicy {
+                    network: Addr::v4([10, 1, 2, 0]),
+                    prefix_len: 23,
+                    policy: OverlapPolicy::Windows,
+                },
+                HostPolicy {
+                    network: Addr::v6([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                    prefix_len: 32,
+                    policy: OverlapPolicy::Last,
+                },
             ],
             ..DefragConfig::default()
         };
-        assert_eq!(cfg.policy_for(&Addr::v4([10, 9, 9, 9])), OverlapPolicy::Linux);
-        assert_eq!(cfg.policy_for(&Addr::v4([10, 1, 3, 200])), OverlapPolicy::Windows);
-        assert_eq!(cfg.policy_for(&Addr::v4([10, 1, 4, 1])), OverlapPolicy::Linux);
+        assert_eq!(
+            cfg.policy_for(&Addr::v4([10, 9, 9, 9])),
+            OverlapPolicy::Linux
+        );
+        assert_eq!(
+            cfg.policy_for(&Addr::v4([10, 1, 3, 200])),
+            OverlapPolicy::Windows
+        );
+        assert_eq!(
+            cfg.policy_for(&Addr::v4([10, 1, 4, 1])),
+            OverlapPolicy::Linux
+        );
         assert_eq!(cfg.policy_for(&Addr::v4([11, 0, 0, 1])), OverlapPolicy::Bsd);
         let mut v6 = [0u8; 16];
         v6[..4].copy_from_slice(&[0x20, 1, 0xd, 0xb8]);
         v6[15] = 7;
         assert_eq!(cfg.policy_for(&Addr::v6(v6)), OverlapPolicy::Last);
         // An IPv4 address never matches an IPv6 prefix, even with equal leading bytes.
-        assert_eq!(cfg.policy_for(&Addr::v4([0x20, 1, 0xd, 0xb8])), OverlapPolicy::Bsd);
+        assert_eq!(
+            cfg.policy_for(&Addr::v4([0x20, 1, 0xd, 0xb8])),
+            OverlapPolicy::Bsd
+        );
         assert!(cfg.validate().is_ok());
     }
 
@@ -284,11 +321,50 @@ mod tests {
     fn validation() {
         let ok = DefragConfig::default();
         assert!(ok.validate().is_ok());
-        assert_eq!(DefragConfig { timeout_secs: 0, ..ok.clone() }.validate(), Err(DefragConfigError::Timeout(0)));
-        assert!(DefragConfig { memcap_bytes: 1000, ..ok.clone() }.validate().is_err());
-        assert!(DefragConfig { max_frags_per_datagram: 0, ..ok.clone() }.validate().is_err());
-        assert!(DefragConfig { max_trackers: 0, ..ok.clone() }.validate().is_err());
-        let bad = HostPolicy { network: Addr::v4([1, 2, 3, 4]), prefix_len: 33, policy: OverlapPolicy::Bsd };
-        assert_eq!(DefragConfig { host_policies: vec![bad], ..ok }.validate(), Err(DefragConfigError::Prefix(33)));
+        assert_eq!(
+            DefragConfig {
+                timeout_secs: 0,
+                ..ok.clone()
+            }
+            .validate(),
+            Err(DefragConfigError::Timeout(0))
+        );
+        assert!(
+            DefragConfig {
+                memcap_bytes: 1000,
+                ..ok.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            DefragConfig {
+                max_frags_per_datagram: 0,
+                ..ok.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            DefragConfig {
+                max_trackers: 0,
+                ..ok.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        let bad = HostPolicy {
+            network: Addr::v4([1, 2, 3, 4]),
+            prefix_len: 33,
+            policy: OverlapPolicy::Bsd,
+        };
+        assert_eq!(
+            DefragConfig {
+                host_policies: vec![bad],
+                ..ok
+            }
+            .validate(),
+            Err(DefragConfigError::Prefix(33))
+        );
     }
 }

@@ -313,9 +313,17 @@ impl Defragmenter {
         let mut an = Anomalies::default();
         let result = self.insert(ts, pkt, &info, vlan, &mut an);
         let (too_large, overlap, ignored) = if info.v6 {
-            (Anomaly::Ipv6FragPktTooLarge, Anomaly::Ipv6FragOverlap, Anomaly::Ipv6FragIgnored)
+            (
+                Anomaly::Ipv6FragPktTooLarge,
+                Anomaly::Ipv6FragOverlap,
+                Anomaly::Ipv6FragIgnored,
+            )
         } else {
-            (Anomaly::Ipv4FragPktTooLarge, Anomaly::Ipv4FragOverlap, Anomaly::Ipv4FragIgnored)
+            (
+                Anomaly::Ipv4FragPktTooLarge,
+                Anomaly::Ipv4FragOverlap,
+                Anomaly::Ipv4FragIgnored,
+            )
         };
         if an.contains(overlap) {
             self.stats.overlaps += 1;
@@ -335,7 +343,10 @@ impl Defragmenter {
                 } else {
                     self.stats.ipv4_reassembled += 1;
                 }
-                DefragOutcome::Reassembled { datagram: &self.out, anomalies: an }
+                DefragOutcome::Reassembled {
+                    datagram: &self.out,
+                    anomalies: an,
+                }
             }
             Err(reason) => {
                 self.stats.count_drop(reason);
@@ -344,7 +355,10 @@ impl Defragmenter {
                     DefragDrop::Truncated | DefragDrop::Empty => {}
                     _ => an.push(ignored),
                 }
-                DefragOutcome::Dropped { reason, anomalies: an }
+                DefragOutcome::Dropped {
+                    reason,
+                    anomalies: an,
+                }
             }
         }
     }
@@ -356,9 +370,17 @@ impl Defragmenter {
             return;
         }
         let mut next = Timestamp(i64::MAX);
-        let Defragmenter { map, slab, free, stats, .. } = self;
+        let Defragmenter {
+            map,
+            slab,
+            free,
+            stats,
+            ..
+        } = self;
         map.retain(|_, idx| {
-            let Some(t) = slab.get_mut(*idx as usize) else { return false };
+            let Some(t) = slab.get_mut(*idx as usize) else {
+                return false;
+            };
             if now > t.deadline {
                 stats.timeouts += 1;
                 t.clear();
@@ -405,7 +427,11 @@ impl Defragmenter {
         }
         // The first fragment's headers must be usable before anything is stored.
         if f.offset == 0 {
-            let ok = if f.v6 { v6_frag_nh_position(f.header).is_some() } else { f.header.len() == f.v4_hlen && f.v4_hlen >= 20 };
+            let ok = if f.v6 {
+                v6_frag_nh_position(f.header).is_some()
+            } else {
+                f.header.len() == f.v4_hlen && f.v4_hlen >= 20
+            };
             if !ok {
                 return Err(DefragDrop::Malformed);
             }
@@ -418,7 +444,14 @@ impl Defragmenter {
         if end as usize > limit {
             return Err(DefragDrop::TooLarge);
         }
-        let key = Key { src: pkt.src, dst: pkt.dst, id: f.id, proto: f.proto, v6: f.v6, vlan };
+        let key = Key {
+            src: pkt.src,
+            dst: pkt.dst,
+            id: f.id,
+            proto: f.proto,
+            v6: f.v6,
+            vlan,
+        };
 
         // Find or create the tracker; an expired one is recycled first.
         let idx = match self.map.get(&key).copied() {
@@ -482,7 +515,10 @@ impl Defragmenter {
             }
         };
         let policy = self.cfg.policy_for(&key.dst);
-        let t = self.slab.get_mut(idx as usize).ok_or(DefragDrop::TrackerLimit)?;
+        let t = self
+            .slab
+            .get_mut(idx as usize)
+            .ok_or(DefragDrop::TrackerLimit)?;
         t.clear();
         t.key = Some(key);
         t.policy = policy;
@@ -540,7 +576,10 @@ impl Defragmenter {
         let max_frags = self.cfg.max_frags_per_datagram;
         let timeout = self.cfg.timeout_secs;
         let header_bytes_needed = {
-            let t = self.slab.get_mut(idx as usize).ok_or(DefragDrop::TrackerLimit)?;
+            let t = self
+                .slab
+                .get_mut(idx as usize)
+                .ok_or(DefragDrop::TrackerLimit)?;
             t.received += 1;
             if t.received > max_frags {
                 return Err(DefragDrop::TooManyFragments);
@@ -561,10 +600,14 @@ impl Defragmenter {
 
         // Memory: image growth, header, segment and extent lists (worst case: +2 segments).
         let projected = {
-            let t = self.slab.get(idx as usize).ok_or(DefragDrop::TrackerLimit)?;
+            let t = self
+                .slab
+                .get(idx as usize)
+                .ok_or(DefragDrop::TrackerLimit)?;
             let img = image_capacity_for(&t.image, end as usize).saturating_sub(t.image.capacity());
             let hdr = header_bytes_needed.saturating_sub(t.header.capacity());
-            let segs = grow_target(t.segs.len() + 2, t.segs.capacity()).saturating_sub(t.segs.capacity())
+            let segs = grow_target(t.segs.len() + 2, t.segs.capacity())
+                .saturating_sub(t.segs.capacity())
                 * size_of::<Seg>();
             let frags = grow_target(t.frags.len() + 1, t.frags.capacity())
                 .saturating_sub(t.frags.capacity())
@@ -578,7 +621,13 @@ impl Defragmenter {
             return Err(DefragDrop::Memcap);
         }
 
-        let Defragmenter { slab, scratch, mem, next_deadline, .. } = self;
+        let Defragmenter {
+            slab,
+            scratch,
+            mem,
+            next_deadline,
+            ..
+        } = self;
         let t = slab.get_mut(idx as usize).ok_or(DefragDrop::TrackerLimit)?;
         let before = t.heap() + scratch.capacity() * size_of::<Seg>();
 
@@ -615,7 +664,14 @@ impl Defragmenter {
             }
             if seg.start >= end {
                 if pos < end {
-                    push(scratch, Seg { start: pos, end, owner });
+                    push(
+                        scratch,
+                        Seg {
+                            start: pos,
+                            end,
+                            owner,
+                        },
+                    );
                     won_any = true;
                     won_first_byte |= pos == 0;
                     pos = end;
@@ -626,29 +682,75 @@ impl Defragmenter {
             // `seg` overlaps [start, end).
             overlap = true;
             if seg.start > pos {
-                push(scratch, Seg { start: pos, end: seg.start, owner });
+                push(
+                    scratch,
+                    Seg {
+                        start: pos,
+                        end: seg.start,
+                        owner,
+                    },
+                );
                 won_any = true;
                 won_first_byte |= pos == 0;
             }
             if seg.start < start {
-                push(scratch, Seg { start: seg.start, end: start, owner: seg.owner });
+                push(
+                    scratch,
+                    Seg {
+                        start: seg.start,
+                        end: start,
+                        owner: seg.owner,
+                    },
+                );
             }
             let (is, ie) = (seg.start.max(start), seg.end.min(end));
-            let old = t.frags.get(seg.owner as usize).copied().unwrap_or(Extent { start: is, end: ie });
+            let old = t
+                .frags
+                .get(seg.owner as usize)
+                .copied()
+                .unwrap_or(Extent { start: is, end: ie });
             if policy.new_wins(start, end, old.start, old.end) {
-                push(scratch, Seg { start: is, end: ie, owner });
+                push(
+                    scratch,
+                    Seg {
+                        start: is,
+                        end: ie,
+                        owner,
+                    },
+                );
                 won_any = true;
                 won_first_byte |= is == 0;
             } else {
-                push(scratch, Seg { start: is, end: ie, owner: seg.owner });
+                push(
+                    scratch,
+                    Seg {
+                        start: is,
+                        end: ie,
+                        owner: seg.owner,
+                    },
+                );
             }
             if seg.end > end {
-                push(scratch, Seg { start: end, end: seg.end, owner: seg.owner });
+                push(
+                    scratch,
+                    Seg {
+                        start: end,
+                        end: seg.end,
+                        owner: seg.owner,
+                    },
+                );
             }
             pos = ie.max(pos);
         }
         if pos < end {
-            push(scratch, Seg { start: pos, end, owner });
+            push(
+                scratch,
+                Seg {
+                    start: pos,
+                    end,
+                    owner,
+                },
+            );
             won_any = true;
             won_first_byte |= pos == 0;
         }
@@ -683,7 +785,11 @@ impl Defragmenter {
         *mem = (*mem + after).saturating_sub(before);
 
         if overlap {
-            an.push(if f.v6 { Anomaly::Ipv6FragOverlap } else { Anomaly::Ipv4FragOverlap });
+            an.push(if f.v6 {
+                Anomaly::Ipv6FragOverlap
+            } else {
+                Anomaly::Ipv4FragOverlap
+            });
         }
         if !(t.seen_last && t.has_header && t.covered == t.total) {
             return Ok(false);
@@ -715,7 +821,8 @@ fn frag_info<'a>(pkt: &Decoded<'a>) -> Option<FragInfo<'a>> {
         }
         Ip::V6(h) => {
             let fr = h.frag.filter(|f| f.mf || f.offset != 0)?;
-            let expected = (40 + usize::from(h.payload_len)).saturating_sub(usize::from(h.header_len));
+            let expected =
+                (40 + usize::from(h.payload_len)).saturating_sub(usize::from(h.header_len));
             Some(FragInfo {
                 truncated: pkt.payload.len() != expected,
                 v6: true,
@@ -724,7 +831,10 @@ fn frag_info<'a>(pkt: &Decoded<'a>) -> Option<FragInfo<'a>> {
                 offset: u32::from(fr.offset),
                 mf: fr.mf,
                 data: pkt.payload,
-                header: pkt.data.get(l3..l3 + usize::from(fr.header_offset)).unwrap_or_default(),
+                header: pkt
+                    .data
+                    .get(l3..l3 + usize::from(fr.header_offset))
+                    .unwrap_or_default(),
                 next_header: fr.next_header,
                 v4_hlen: 0,
             })
@@ -745,7 +855,11 @@ fn image_capacity_for(image: &Vec<u8>, end: usize) -> usize {
 
 /// Capacity to give a list that must hold `len` items: doubles, starting at 8.
 fn grow_target(len: usize, cap: usize) -> usize {
-    if len <= cap { cap } else { (cap * 2).max(8).max(len) }
+    if len <= cap {
+        cap
+    } else {
+        (cap * 2).max(8).max(len)
+    }
 }
 
 /// Grows `v` (by [`grow_target`]) so that it can hold `len` items.
@@ -796,7 +910,10 @@ fn v6_frag_nh_position(hdr: &[u8]) -> Option<usize> {
 
 /// Writes the complete datagram of `t` into `out` (preallocated to [`OUT_CAPACITY`]).
 fn build_datagram(t: &Tracker, v6: bool, out: &mut Vec<u8>) -> Result<(), DefragDrop> {
-    let data = t.image.get(..t.total as usize).ok_or(DefragDrop::Malformed)?;
+    let data = t
+        .image
+        .get(..t.total as usize)
+        .ok_or(DefragDrop::Malformed)?;
     let len = t.header.len() + data.len();
     let max = if v6 { OUT_CAPACITY } else { MAX_DGRAM };
     if len > max {

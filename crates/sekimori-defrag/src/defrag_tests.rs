@@ -42,7 +42,15 @@ fn v4_frag(id: u16, offset: u16, mf: bool, data: &[u8]) -> Vec<u8> {
 
 /// An IPv6 fragment; `unfrag` is the extension-header chain before the fragment header (its
 /// first next-header value is `first_nh`, its last header must name 44).
-fn v6_frag_ext(first_nh: u8, unfrag: &[u8], id: u32, nh: u8, offset: u16, mf: bool, data: &[u8]) -> Vec<u8> {
+fn v6_frag_ext(
+    first_nh: u8,
+    unfrag: &[u8],
+    id: u32,
+    nh: u8,
+    offset: u16,
+    mf: bool,
+    data: &[u8],
+) -> Vec<u8> {
     let plen = unfrag.len() + 8 + data.len();
     let mut v = vec![0x60, 0, 0, 0];
     v.extend_from_slice(&(plen as u16).to_be_bytes());
@@ -91,10 +99,13 @@ fn feed_lt(df: &mut Defragmenter, t: Timestamp, lt: LinkType, pkt: &[u8]) -> Out
     match df.process(t, &d) {
         DefragOutcome::NotFragment => Out::NotFragment,
         DefragOutcome::Held { anomalies } => Out::Held(anomalies.iter().collect()),
-        DefragOutcome::Reassembled { datagram, anomalies } => {
-            Out::Done(datagram.to_vec(), anomalies.iter().collect())
+        DefragOutcome::Reassembled {
+            datagram,
+            anomalies,
+        } => Out::Done(datagram.to_vec(), anomalies.iter().collect()),
+        DefragOutcome::Dropped { reason, anomalies } => {
+            Out::Dropped(reason, anomalies.iter().collect())
         }
-        DefragOutcome::Dropped { reason, anomalies } => Out::Dropped(reason, anomalies.iter().collect()),
     }
 }
 
@@ -103,7 +114,11 @@ fn feed(df: &mut Defragmenter, t: Timestamp, pkt: &[u8]) -> Out {
 }
 
 fn defrag(policy: OverlapPolicy) -> Defragmenter {
-    Defragmenter::new(DefragConfig { policy, ..DefragConfig::default() }).unwrap()
+    Defragmenter::new(DefragConfig {
+        policy,
+        ..DefragConfig::default()
+    })
+    .unwrap()
 }
 
 /// Splits `payload` into fragments of the given data lengths (multiples of 8 except the last).
@@ -111,7 +126,11 @@ fn split(payload: &[u8], sizes: &[usize]) -> Vec<(u16, bool, Vec<u8>)> {
     let mut out = Vec::new();
     let mut off = 0usize;
     for (i, &n) in sizes.iter().enumerate() {
-        let end = if i + 1 == sizes.len() { payload.len() } else { off + n };
+        let end = if i + 1 == sizes.len() {
+            payload.len()
+        } else {
+            off + n
+        };
         out.push((off as u16, i + 1 != sizes.len(), payload[off..end].to_vec()));
         off = end;
     }
@@ -181,13 +200,23 @@ impl Rng {
 #[test]
 fn ipv4_in_order() {
     let mut df = defrag(OverlapPolicy::Bsd);
-    assert_eq!(feed(&mut df, ts(1), &v4_frag(12, 0, true, &[b'A'; 8])), Out::Held(vec![]));
-    assert_eq!(feed(&mut df, ts(1), &v4_frag(12, 8, true, &[b'B'; 8])), Out::Held(vec![]));
+    assert_eq!(
+        feed(&mut df, ts(1), &v4_frag(12, 0, true, &[b'A'; 8])),
+        Out::Held(vec![])
+    );
+    assert_eq!(
+        feed(&mut df, ts(1), &v4_frag(12, 8, true, &[b'B'; 8])),
+        Out::Held(vec![])
+    );
     let d = feed(&mut df, ts(1), &v4_frag(12, 16, false, &[b'C'; 3])).done();
     assert_eq!(d.len(), 39);
     assert_eq!(d[0], 0x45);
     assert_eq!(u16::from_be_bytes([d[2], d[3]]), 39);
-    assert_eq!(u16::from_be_bytes([d[6], d[7]]) & 0x3fff, 0, "MF and offset cleared");
+    assert_eq!(
+        u16::from_be_bytes([d[6], d[7]]) & 0x3fff,
+        0,
+        "MF and offset cleared"
+    );
     assert!(ipv4_header_valid(&d[..20]), "checksum recomputed");
     assert_eq!(&d[20..], b"AAAAAAAABBBBBBBBCCC");
     let dd = decode(LinkType::RAW, &d);
@@ -195,7 +224,16 @@ fn ipv4_in_order() {
     assert!(dd.anomalies.is_empty());
     assert_eq!(df.pending(), 0);
     let s = df.stats();
-    assert_eq!((s.fragments, s.held, s.reassembled, s.ipv4_reassembled, s.dropped()), (3, 2, 1, 1, 0));
+    assert_eq!(
+        (
+            s.fragments,
+            s.held,
+            s.reassembled,
+            s.ipv4_reassembled,
+            s.dropped()
+        ),
+        (3, 2, 1, 1, 0)
+    );
 }
 
 #[test]
@@ -203,9 +241,28 @@ fn ipv4_reverse_order_and_options_header() {
     let mut df = defrag(OverlapPolicy::Linux);
     // The first fragment carries IP options (router alert + NOPs): they are kept.
     let opts = [0x94, 4, 0, 0];
-    assert!(matches!(feed(&mut df, ts(1), &v4_frag_opts(7, 1, 16, false, &[], &[b'C'; 3])), Out::Held(_)));
-    assert!(matches!(feed(&mut df, ts(1), &v4_frag_opts(7, 1, 8, true, &[], &[b'B'; 8])), Out::Held(_)));
-    let d = feed(&mut df, ts(1), &v4_frag_opts(7, 1, 0, true, &opts, &[b'A'; 8])).done();
+    assert!(matches!(
+        feed(
+            &mut df,
+            ts(1),
+            &v4_frag_opts(7, 1, 16, false, &[], &[b'C'; 3])
+        ),
+        Out::Held(_)
+    ));
+    assert!(matches!(
+        feed(
+            &mut df,
+            ts(1),
+            &v4_frag_opts(7, 1, 8, true, &[], &[b'B'; 8])
+        ),
+        Out::Held(_)
+    ));
+    let d = feed(
+        &mut df,
+        ts(1),
+        &v4_frag_opts(7, 1, 0, true, &opts, &[b'A'; 8]),
+    )
+    .done();
     assert_eq!(d[0], 0x46);
     assert_eq!(&d[20..24], &opts);
     assert_eq!(u16::from_be_bytes([d[2], d[3]]) as usize, d.len());
@@ -217,7 +274,7 @@ fn ipv4_reverse_order_and_options_header() {
 fn ipv6_in_order_and_reverse() {
     for reverse in [false, true] {
         let mut df = defrag(OverlapPolicy::Bsd);
-        let mut frags = vec![
+        let mut frags = [
             v6_frag(12, 0, true, &[b'A'; 8]),
             v6_frag(12, 8, true, &[b'B'; 8]),
             v6_frag(12, 16, false, &[b'C'; 3]),
@@ -272,7 +329,11 @@ fn random_permutations_and_duplicates_reassemble_identically() {
         let mut results = Vec::new();
         for &i in &order {
             let (off, mf, ref chunk) = frags[i];
-            match feed(&mut df, ts(1), &v4_frag_opts(round as u16, 17, off, mf, &[], chunk)) {
+            match feed(
+                &mut df,
+                ts(1),
+                &v4_frag_opts(round as u16, 17, off, mf, &[], chunk),
+            ) {
                 // Duplicates arriving after completion start a new datagram, which may complete
                 // again when every piece was duplicated: it must be the same datagram.
                 Out::Done(d, _) => results.push(d),
@@ -295,7 +356,10 @@ fn random_permutations_and_duplicates_reassemble_identically() {
 fn exact_duplicate_is_an_overlap_and_changes_nothing() {
     for policy in OverlapPolicy::ALL {
         let mut df = defrag(policy);
-        assert_eq!(feed(&mut df, ts(1), &v4_frag(3, 0, true, &[b'A'; 16])), Out::Held(vec![]));
+        assert_eq!(
+            feed(&mut df, ts(1), &v4_frag(3, 0, true, &[b'A'; 16])),
+            Out::Held(vec![])
+        );
         assert_eq!(
             feed(&mut df, ts(1), &v4_frag(3, 0, true, &[b'A'; 16])),
             Out::Held(vec![Anomaly::Ipv4FragOverlap])
@@ -390,12 +454,24 @@ fn overlap_policy_table_ipv4_and_ipv6() {
             for (i, &(c, off, len)) in PATTERN.iter().enumerate() {
                 let last = i + 1 == PATTERN.len();
                 let data = vec![c; usize::from(len) * 8];
-                let pkt = if v6 { v6_frag(1, off * 8, !last, &data) } else { v4_frag(1, off * 8, !last, &data) };
+                let pkt = if v6 {
+                    v6_frag(1, off * 8, !last, &data)
+                } else {
+                    v4_frag(1, off * 8, !last, &data)
+                };
                 let out = feed(&mut df, ts(1), &pkt);
-                let overlap = if v6 { Anomaly::Ipv6FragOverlap } else { Anomaly::Ipv4FragOverlap };
+                let overlap = if v6 {
+                    Anomaly::Ipv6FragOverlap
+                } else {
+                    Anomaly::Ipv4FragOverlap
+                };
                 let flagged = out.anomalies().contains(&overlap);
                 if i < 9 {
-                    assert!(!flagged, "{policy}: original fragment {} flagged", c as char);
+                    assert!(
+                        !flagged,
+                        "{policy}: original fragment {} flagged",
+                        c as char
+                    );
                 } else {
                     overlaps += usize::from(flagged);
                 }
@@ -429,14 +505,23 @@ fn tiny_fragment_overlap_rewriting_tcp_header() {
     rest.extend_from_slice(b"GET /");
     for policy in OverlapPolicy::ALL {
         let mut df = defrag(policy);
-        assert!(matches!(feed(&mut df, ts(1), &v4_frag_opts(9, 6, 0, true, &[], &hdr80)), Out::Held(_)));
+        assert!(matches!(
+            feed(&mut df, ts(1), &v4_frag_opts(9, 6, 0, true, &[], &hdr80)),
+            Out::Held(_)
+        ));
         let o = feed(&mut df, ts(1), &v4_frag_opts(9, 6, 0, true, &[], &hdr22));
         assert_eq!(o, Out::Held(vec![Anomaly::Ipv4FragOverlap]));
         let d = feed(&mut df, ts(1), &v4_frag_opts(9, 6, 8, false, &[], &rest)).done();
         let dd = decode(LinkType::RAW, &d);
-        let L4::Tcp(t) = dd.l4 else { panic!("{policy}: {:?}", dd.l4) };
+        let L4::Tcp(t) = dd.l4 else {
+            panic!("{policy}: {:?}", dd.l4)
+        };
         // Same start and same end: only linux (start at or before) and last let the new one win.
-        let expect = if matches!(policy, OverlapPolicy::Linux | OverlapPolicy::Last) { 22 } else { 80 };
+        let expect = if matches!(policy, OverlapPolicy::Linux | OverlapPolicy::Last) {
+            22
+        } else {
+            80
+        };
         assert_eq!(t.dport, expect, "{policy}");
         assert_eq!(dd.payload, b"GET /");
     }
@@ -446,14 +531,22 @@ fn tiny_fragment_overlap_rewriting_tcp_header() {
 fn host_policy_selects_per_destination() {
     let cfg = DefragConfig {
         policy: OverlapPolicy::First,
-        host_policies: vec![HostPolicy { network: Addr::v4([2, 2, 0, 0]), prefix_len: 16, policy: OverlapPolicy::Last }],
+        host_policies: vec![HostPolicy {
+            network: Addr::v4([2, 2, 0, 0]),
+            prefix_len: 16,
+            policy: OverlapPolicy::Last,
+        }],
         ..DefragConfig::default()
     };
     let mut df = Defragmenter::new(cfg).unwrap();
     feed(&mut df, ts(1), &v4_frag(5, 0, true, &[b'o'; 8]));
     feed(&mut df, ts(1), &v4_frag(5, 0, true, &[b'n'; 8]));
     let d = feed(&mut df, ts(1), &v4_frag(5, 8, false, b"!")).done();
-    assert_eq!(&d[20..28], b"nnnnnnnn", "DST4 = 2.2.2.2 is in 2.2/16: last policy");
+    assert_eq!(
+        &d[20..28],
+        b"nnnnnnnn",
+        "DST4 = 2.2.2.2 is in 2.2/16: last policy"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,7 +563,11 @@ fn ipv6_fragment_header_after_other_extension_headers() {
     let mut df = defrag(OverlapPolicy::Bsd);
     let mut out = None;
     for (off, mf, chunk) in frags.iter().rev() {
-        match feed(&mut df, ts(1), &v6_frag_ext(0, &unfrag, 0xabcd, 6, *off, *mf, chunk)) {
+        match feed(
+            &mut df,
+            ts(1),
+            &v6_frag_ext(0, &unfrag, 0xabcd, 6, *off, *mf, chunk),
+        ) {
             Out::Done(d, a) => {
                 assert!(a.is_empty());
                 out = Some(d)
@@ -483,13 +580,20 @@ fn ipv6_fragment_header_after_other_extension_headers() {
     assert_eq!(d.len(), 40 + 16 + tcp.len());
     assert_eq!(d[6], 0, "fixed header still names hop-by-hop");
     assert_eq!(&d[40..48], &hbh);
-    assert_eq!(d[48], 6, "destination options now names TCP, not the fragment header");
+    assert_eq!(
+        d[48], 6,
+        "destination options now names TCP, not the fragment header"
+    );
     assert_eq!(&d[49..56], &dst[1..]);
     assert_eq!(u16::from_be_bytes([d[4], d[5]]) as usize, 16 + tcp.len());
     assert_eq!(&d[56..], &tcp[..]);
     let dd = decode(LinkType::RAW, &d);
     let an: Vec<Anomaly> = dd.anomalies.iter().collect();
-    assert_eq!(an, [Anomaly::Ipv6DstoptsOnlyPadding], "the PadN-only header, nothing else");
+    assert_eq!(
+        an,
+        [Anomaly::Ipv6DstoptsOnlyPadding],
+        "the PadN-only header, nothing else"
+    );
     assert_eq!(dd.ports(), (40000, 80));
     assert_eq!(dd.payload.len(), 300);
     assert_eq!(tcp_udp_checksum_valid(&dd), Some(true));
@@ -499,19 +603,34 @@ fn ipv6_fragment_header_after_other_extension_headers() {
 fn ipv6_key_ignores_next_header_value() {
     // A later fragment naming another next header still joins the datagram (as a host does).
     let mut df = defrag(OverlapPolicy::Bsd);
-    feed(&mut df, ts(1), &v6_frag_ext(0, &[], 77, 17, 0, true, &[1; 8]));
-    let d = feed(&mut df, ts(1), &v6_frag_ext(0, &[], 77, 6, 8, false, &[2; 8])).done();
+    feed(
+        &mut df,
+        ts(1),
+        &v6_frag_ext(0, &[], 77, 17, 0, true, &[1; 8]),
+    );
+    let d = feed(
+        &mut df,
+        ts(1),
+        &v6_frag_ext(0, &[], 77, 6, 8, false, &[2; 8]),
+    )
+    .done();
     assert_eq!(d[6], 17, "next header from the first fragment");
 }
 
 #[test]
 fn atomic_and_plain_packets_are_not_fragments() {
     let mut df = defrag(OverlapPolicy::Bsd);
-    assert_eq!(feed(&mut df, ts(1), &v6_frag(1, 0, false, &[0; 8])), Out::NotFragment);
+    assert_eq!(
+        feed(&mut df, ts(1), &v6_frag(1, 0, false, &[0; 8])),
+        Out::NotFragment
+    );
     let mut plain = v4_frag(1, 0, false, &[0; 8]);
     plain[6] = 0x40; // DF
     assert_eq!(feed(&mut df, ts(1), &plain), Out::NotFragment);
-    assert_eq!(feed_lt(&mut df, ts(1), LinkType::ETHERNET, &[0u8; 60]), Out::NotFragment);
+    assert_eq!(
+        feed_lt(&mut df, ts(1), LinkType::ETHERNET, &[0u8; 60]),
+        Out::NotFragment
+    );
     assert_eq!(df.stats().not_fragment, 3);
     assert_eq!(df.stats().fragments, 0);
 }
@@ -530,17 +649,66 @@ fn vlan_and_ids_separate_datagrams() {
         f
     };
     let mut df = defrag(OverlapPolicy::Bsd);
-    assert!(matches!(feed_lt(&mut df, ts(1), LinkType::ETHERNET, &tagged(1, &v4_frag(1, 0, true, &[1; 8]))), Out::Held(_)));
-    assert!(matches!(feed_lt(&mut df, ts(1), LinkType::ETHERNET, &tagged(2, &v4_frag(1, 8, false, &[2; 8]))), Out::Held(_)));
+    assert!(matches!(
+        feed_lt(
+            &mut df,
+            ts(1),
+            LinkType::ETHERNET,
+            &tagged(1, &v4_frag(1, 0, true, &[1; 8]))
+        ),
+        Out::Held(_)
+    ));
+    assert!(matches!(
+        feed_lt(
+            &mut df,
+            ts(1),
+            LinkType::ETHERNET,
+            &tagged(2, &v4_frag(1, 8, false, &[2; 8]))
+        ),
+        Out::Held(_)
+    ));
     assert_eq!(df.pending(), 2);
     // Different id: separate too.
-    assert!(matches!(feed_lt(&mut df, ts(1), LinkType::ETHERNET, &tagged(1, &v4_frag(2, 8, false, &[2; 8]))), Out::Held(_)));
+    assert!(matches!(
+        feed_lt(
+            &mut df,
+            ts(1),
+            LinkType::ETHERNET,
+            &tagged(1, &v4_frag(2, 8, false, &[2; 8]))
+        ),
+        Out::Held(_)
+    ));
     assert_eq!(df.pending(), 3);
-    assert!(matches!(feed_lt(&mut df, ts(1), LinkType::ETHERNET, &tagged(1, &v4_frag(1, 8, false, &[2; 8]))), Out::Done(..)));
+    assert!(matches!(
+        feed_lt(
+            &mut df,
+            ts(1),
+            LinkType::ETHERNET,
+            &tagged(1, &v4_frag(1, 8, false, &[2; 8]))
+        ),
+        Out::Done(..)
+    ));
 
-    let mut df = Defragmenter::new(DefragConfig { use_vlan: false, ..DefragConfig::default() }).unwrap();
-    feed_lt(&mut df, ts(1), LinkType::ETHERNET, &tagged(1, &v4_frag(1, 0, true, &[1; 8])));
-    assert!(matches!(feed_lt(&mut df, ts(1), LinkType::ETHERNET, &tagged(2, &v4_frag(1, 8, false, &[2; 8]))), Out::Done(..)));
+    let mut df = Defragmenter::new(DefragConfig {
+        use_vlan: false,
+        ..DefragConfig::default()
+    })
+    .unwrap();
+    feed_lt(
+        &mut df,
+        ts(1),
+        LinkType::ETHERNET,
+        &tagged(1, &v4_frag(1, 0, true, &[1; 8])),
+    );
+    assert!(matches!(
+        feed_lt(
+            &mut df,
+            ts(1),
+            LinkType::ETHERNET,
+            &tagged(2, &v4_frag(1, 8, false, &[2; 8]))
+        ),
+        Out::Done(..)
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,10 +719,16 @@ fn too_large_datagrams() {
     let mut df = defrag(OverlapPolicy::Bsd);
     // Suricata's case: offset 8183 units + 71 bytes.
     let o = feed(&mut df, ts(1), &v4_frag(1, 8183 * 8, false, &[b'A'; 71]));
-    assert_eq!(o, Out::Dropped(DefragDrop::TooLarge, vec![Anomaly::Ipv4FragPktTooLarge]));
+    assert_eq!(
+        o,
+        Out::Dropped(DefragDrop::TooLarge, vec![Anomaly::Ipv4FragPktTooLarge])
+    );
     assert_eq!(df.pending(), 0);
     let o = feed(&mut df, ts(1), &v6_frag(1, 65528, false, &[b'A'; 16]));
-    assert_eq!(o, Out::Dropped(DefragDrop::TooLarge, vec![Anomaly::Ipv6FragPktTooLarge]));
+    assert_eq!(
+        o,
+        Out::Dropped(DefragDrop::TooLarge, vec![Anomaly::Ipv6FragPktTooLarge])
+    );
     // Fits as fragments, too large once the 60-byte first header is added.
     let opts = [1u8; 40];
     let mut df = defrag(OverlapPolicy::Bsd);
@@ -562,13 +736,20 @@ fn too_large_datagrams() {
     let chunk = vec![0u8; 1480];
     let mut last = None;
     while usize::from(off) + 1480 <= 65480 {
-        last = Some(feed(&mut df, ts(1), &v4_frag_opts(4, 1, off, true, if off == 0 { &opts } else { &[] }, &chunk)));
+        last = Some(feed(
+            &mut df,
+            ts(1),
+            &v4_frag_opts(4, 1, off, true, if off == 0 { &opts } else { &[] }, &chunk),
+        ));
         off += 1480;
     }
     assert!(matches!(last, Some(Out::Held(_))));
     let tail = vec![0u8; 65500 - usize::from(off)];
     let o = feed(&mut df, ts(1), &v4_frag_opts(4, 1, off, false, &[], &tail));
-    assert_eq!(o, Out::Dropped(DefragDrop::TooLarge, vec![Anomaly::Ipv4FragPktTooLarge]));
+    assert_eq!(
+        o,
+        Out::Dropped(DefragDrop::TooLarge, vec![Anomaly::Ipv4FragPktTooLarge])
+    );
     assert_eq!(df.pending(), 0, "unusable datagram discarded");
 }
 
@@ -577,9 +758,15 @@ fn fragments_after_the_last_one() {
     let mut df = defrag(OverlapPolicy::Bsd);
     feed(&mut df, ts(1), &v4_frag(8, 16, false, &[b'C'; 8])); // ends at 24
     let o = feed(&mut df, ts(1), &v4_frag(8, 24, true, &[b'X'; 8]));
-    assert_eq!(o, Out::Dropped(DefragDrop::BeyondEnd, vec![Anomaly::Ipv4FragIgnored]));
+    assert_eq!(
+        o,
+        Out::Dropped(DefragDrop::BeyondEnd, vec![Anomaly::Ipv4FragIgnored])
+    );
     let o = feed(&mut df, ts(1), &v4_frag(8, 8, false, &[b'Y'; 8]));
-    assert_eq!(o, Out::Dropped(DefragDrop::ConflictingEnd, vec![Anomaly::Ipv4FragIgnored]));
+    assert_eq!(
+        o,
+        Out::Dropped(DefragDrop::ConflictingEnd, vec![Anomaly::Ipv4FragIgnored])
+    );
     // The datagram still completes correctly with the right pieces.
     feed(&mut df, ts(1), &v4_frag(8, 0, true, &[b'A'; 8]));
     let d = feed(&mut df, ts(1), &v4_frag(8, 8, true, &[b'B'; 8])).done();
@@ -588,7 +775,10 @@ fn fragments_after_the_last_one() {
     let mut df = defrag(OverlapPolicy::Bsd);
     feed(&mut df, ts(1), &v4_frag(9, 32, true, &[1; 8]));
     let o = feed(&mut df, ts(1), &v4_frag(9, 8, false, &[1; 8]));
-    assert_eq!(o, Out::Dropped(DefragDrop::ConflictingEnd, vec![Anomaly::Ipv4FragIgnored]));
+    assert_eq!(
+        o,
+        Out::Dropped(DefragDrop::ConflictingEnd, vec![Anomaly::Ipv4FragIgnored])
+    );
     assert_eq!(df.stats().dropped_conflicting_end, 1);
 }
 
@@ -596,8 +786,14 @@ fn fragments_after_the_last_one() {
 fn truncated_and_empty_fragments() {
     let mut df = defrag(OverlapPolicy::Bsd);
     let f = v4_frag(3, 0, true, &[1; 64]);
-    assert_eq!(feed(&mut df, ts(1), &f[..50]), Out::Dropped(DefragDrop::Truncated, vec![]));
-    assert_eq!(feed(&mut df, ts(1), &v4_frag(3, 8, true, &[])), Out::Dropped(DefragDrop::Empty, vec![]));
+    assert_eq!(
+        feed(&mut df, ts(1), &f[..50]),
+        Out::Dropped(DefragDrop::Truncated, vec![])
+    );
+    assert_eq!(
+        feed(&mut df, ts(1), &v4_frag(3, 8, true, &[])),
+        Out::Dropped(DefragDrop::Empty, vec![])
+    );
     assert_eq!(df.pending(), 0);
     assert_eq!(df.stats().dropped(), 2);
 }
@@ -616,7 +812,11 @@ fn timeout_expiry() {
     // A fragment refreshes its datagram's timeout.
     feed(&mut df, ts(150), &v4_frag(1, 8, true, &[2; 8]));
     df.expire(ts(161));
-    assert_eq!(df.pending(), 1, "IPv6 one expired, IPv4 one refreshed at 150");
+    assert_eq!(
+        df.pending(),
+        1,
+        "IPv6 one expired, IPv4 one refreshed at 150"
+    );
     assert_eq!(df.stats().timeouts, 1);
     df.expire(ts(211));
     assert_eq!(df.pending(), 0);
@@ -627,13 +827,20 @@ fn timeout_expiry() {
     let mut df = defrag(OverlapPolicy::Bsd);
     feed(&mut df, ts(0), &v4_frag(2, 0, true, &[1; 8]));
     let o = feed(&mut df, ts(61), &v4_frag(2, 8, false, &[2; 8]));
-    assert_eq!(o, Out::Held(vec![]), "first part timed out, datagram incomplete");
+    assert_eq!(
+        o,
+        Out::Held(vec![]),
+        "first part timed out, datagram incomplete"
+    );
     assert_eq!(df.stats().timeouts, 1);
 }
 
 #[test]
 fn memcap_bounds_memory_and_drops_are_counted() {
-    let cfg = DefragConfig { memcap_bytes: MIN_MEMCAP, ..DefragConfig::default() };
+    let cfg = DefragConfig {
+        memcap_bytes: MIN_MEMCAP,
+        ..DefragConfig::default()
+    };
     let mut df = Defragmenter::new(cfg).unwrap();
     let chunk = vec![7u8; 1480];
     let mut dropped = 0;
@@ -646,7 +853,11 @@ fn memcap_bounds_memory_and_drops_are_counted() {
             }
             other => panic!("{other:?}"),
         }
-        assert!(df.mem_used() <= MIN_MEMCAP, "mem {} over memcap", df.mem_used());
+        assert!(
+            df.mem_used() <= MIN_MEMCAP,
+            "mem {} over memcap",
+            df.mem_used()
+        );
     }
     assert!(dropped > 800, "only {dropped} dropped");
     assert_eq!(df.stats().dropped_memcap, dropped);
@@ -659,15 +870,25 @@ fn memcap_bounds_memory_and_drops_are_counted() {
 
 #[test]
 fn eight_byte_fragment_flood_is_bounded() {
-    let cfg = DefragConfig { max_frags_per_datagram: 64, ..DefragConfig::default() };
+    let cfg = DefragConfig {
+        max_frags_per_datagram: 64,
+        ..DefragConfig::default()
+    };
     let mut df = Defragmenter::new(cfg).unwrap();
     let mut outcomes = Vec::new();
     // Never-completing datagram (no last fragment), 8 bytes at a time, every other slot.
     for i in 0..200u16 {
-        outcomes.push(feed(&mut df, ts(1), &v4_frag(1, i * 16, true, &[i as u8; 8])));
+        outcomes.push(feed(
+            &mut df,
+            ts(1),
+            &v4_frag(1, i * 16, true, &[i as u8; 8]),
+        ));
     }
     assert!(outcomes[..64].iter().all(|o| matches!(o, Out::Held(_))));
-    assert_eq!(outcomes[64], Out::Dropped(DefragDrop::TooManyFragments, vec![Anomaly::Ipv4FragIgnored]));
+    assert_eq!(
+        outcomes[64],
+        Out::Dropped(DefragDrop::TooManyFragments, vec![Anomaly::Ipv4FragIgnored])
+    );
     // The discarded datagram restarts from scratch: bounded, never unbounded growth.
     assert_eq!(df.pending(), 1);
     assert!(df.mem_used() < 200_000, "mem {}", df.mem_used());
@@ -676,20 +897,35 @@ fn eight_byte_fragment_flood_is_bounded() {
 
 #[test]
 fn tracker_limit() {
-    let cfg = DefragConfig { max_trackers: 4, ..DefragConfig::default() };
+    let cfg = DefragConfig {
+        max_trackers: 4,
+        ..DefragConfig::default()
+    };
     let mut df = Defragmenter::new(cfg).unwrap();
     for id in 0..4 {
-        assert!(matches!(feed(&mut df, ts(1), &v4_frag(id, 0, true, &[1; 8])), Out::Held(_)));
+        assert!(matches!(
+            feed(&mut df, ts(1), &v4_frag(id, 0, true, &[1; 8])),
+            Out::Held(_)
+        ));
     }
     assert_eq!(
         feed(&mut df, ts(1), &v4_frag(99, 0, true, &[1; 8])),
         Out::Dropped(DefragDrop::TrackerLimit, vec![Anomaly::Ipv4FragIgnored])
     );
     // Existing datagrams still accept fragments and complete.
-    assert!(matches!(feed(&mut df, ts(1), &v4_frag(2, 8, false, &[1; 8])), Out::Done(..)));
-    assert!(matches!(feed(&mut df, ts(1), &v4_frag(99, 0, true, &[1; 8])), Out::Held(_)));
+    assert!(matches!(
+        feed(&mut df, ts(1), &v4_frag(2, 8, false, &[1; 8])),
+        Out::Done(..)
+    ));
+    assert!(matches!(
+        feed(&mut df, ts(1), &v4_frag(99, 0, true, &[1; 8])),
+        Out::Held(_)
+    ));
     // Expired ones make room without an explicit expire() call.
-    assert!(matches!(feed(&mut df, ts(100), &v4_frag(100, 0, true, &[1; 8])), Out::Held(_)));
+    assert!(matches!(
+        feed(&mut df, ts(100), &v4_frag(100, 0, true, &[1; 8])),
+        Out::Held(_)
+    ));
     assert_eq!(df.pending(), 1);
 }
 
@@ -710,7 +946,11 @@ fn steady_state_does_not_grow() {
     for id in 10..2000 {
         run(&mut df, id);
     }
-    assert_eq!(df.mem_used(), mem, "buffers are reused: no growth in steady state");
+    assert_eq!(
+        df.mem_used(),
+        mem,
+        "buffers are reused: no growth in steady state"
+    );
     assert_eq!(df.stats().reassembled, 2000);
     df.clear();
     assert_eq!(df.pending(), 0);

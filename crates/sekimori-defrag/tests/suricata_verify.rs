@@ -10,10 +10,16 @@ use sekimori_decode::{Anomaly, L4, decode, tcp_udp_checksum_valid};
 use sekimori_defrag::{DefragConfig, DefragOutcome, Defragmenter};
 
 /// The suricata-verify tests directory: `shared/` beside the repository (as CI lays it out), else
-/// /work/shared. None when absent, unless SEKIMORI_REQUIRE_SHARED is set (CI), which makes it fatal.
+/// /work/shared. None when absent, unless SEKIMORI_REQUIRE_SHARED is set (CI): then it is fatal.
 fn sv_root() -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/suricata-verify/tests");
-    let root = [beside, PathBuf::from("/work/shared/data/suricata-verify/tests")].into_iter().find(|p| p.is_dir());
+    let beside =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/suricata-verify/tests");
+    let root = [
+        beside,
+        PathBuf::from("/work/shared/data/suricata-verify/tests"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir());
     if root.is_none() {
         assert!(
             std::env::var_os("SEKIMORI_REQUIRE_SHARED").is_none(),
@@ -109,7 +115,8 @@ fn b64(s: &str) -> Vec<u8> {
 #[test]
 fn bug_6887_ipv6_tcp_reassembled_byte_exact() {
     let Some(root) = sv_root() else { return };
-    let yaml = std::fs::read_to_string(root.join("defrag/bug-6887-defrag-ipv6-tcp/test.yaml")).unwrap();
+    let yaml =
+        std::fs::read_to_string(root.join("defrag/bug-6887-defrag-ipv6-tcp/test.yaml")).unwrap();
     let expected_b64 = yaml
         .lines()
         .find_map(|l| l.trim().strip_prefix("packet: \""))
@@ -117,12 +124,17 @@ fn bug_6887_ipv6_tcp_reassembled_byte_exact() {
         .expect("packet in test.yaml");
     let expected = b64(expected_b64);
     let results = run(&root, "defrag/bug-6887-defrag-ipv6-tcp/frag-ip-tcp.pcap");
-    let done: Vec<_> = results.iter().filter_map(|(n, _, d)| d.as_ref().map(|d| (*n, d))).collect();
+    let done: Vec<_> = results
+        .iter()
+        .filter_map(|(n, _, d)| d.as_ref().map(|d| (*n, d)))
+        .collect();
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].0, 3, "completed by the third fragment");
     assert_eq!(done[0].1, &expected);
     let d = decode(LinkType::RAW, done[0].1);
-    let L4::Tcp(t) = d.l4 else { panic!("{:?}", d.l4) };
+    let L4::Tcp(t) = d.l4 else {
+        panic!("{:?}", d.l4)
+    };
     assert_eq!((t.sport, t.dport), (12345, 8080));
     assert_eq!(d.payload.len(), 1000, "the rule is dsize:1000");
     assert!(results.iter().all(|(_, a, _)| a.is_empty()));

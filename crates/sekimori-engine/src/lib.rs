@@ -11,5 +11,5 @@ pub mod summary;
 pub use config::{Config, ConfigError};
 pub use hook::{AppHook, AppSlot, FlowInfo, NoApp};
 pub use sekimori_flow::Direction;
-pub use pipeline::{Engine, EngineError, EngineOptions};
+pub use pipeline::{Engine, EngineError, EngineOptions, Stage};
 pub use summary::Summary;

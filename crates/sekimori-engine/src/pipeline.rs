@@ -36,6 +36,33 @@ pub struct EngineOptions {
     pub rule_files: Vec<PathBuf>,
 }
 
+/// How far down the pipeline packets go: for benchmarks that measure what each stage costs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Count the packet only (the capture baseline).
+    Capture,
+    /// Decode it.
+    Decode,
+    /// Decode, defragment and track flows (no TCP reassembly, no app layer).
+    Flow,
+    /// Everything.
+    #[default]
+    Full,
+}
+
+impl std::str::FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "capture" => Ok(Stage::Capture),
+            "decode" => Ok(Stage::Decode),
+            "flow" => Ok(Stage::Flow),
+            "full" => Ok(Stage::Full),
+            _ => Err(format!("unknown stage {s:?} (capture, decode, flow, full)")),
+        }
+    }
+}
+
 /// Per-flow state the engine keeps inside each flow.
 #[derive(Default)]
 pub struct FlowData {
@@ -86,6 +113,7 @@ pub struct Engine {
     counters: Counters,
     last_ts: Timestamp,
     scratch: Vec<u8>,
+    stop_after: Stage,
 }
 
 impl Engine {
@@ -134,6 +162,7 @@ impl Engine {
             counters: Counters::default(),
             last_ts: Timestamp::default(),
             scratch: Vec::new(),
+            stop_after: Stage::Full,
             cfg,
         })
     }
@@ -143,6 +172,11 @@ impl Engine {
         self.hook = hook;
     }
 
+    /// Stops processing after `stage` (benchmarks: what does each stage cost).
+    pub fn set_stop_after(&mut self, stage: Stage) {
+        self.stop_after = stage;
+    }
+
     /// Processes one packet.
     pub fn process(&mut self, pkt: &Packet<'_>) {
         self.counters.packets += 1;
@@ -150,8 +184,14 @@ impl Engine {
         if pkt.ts > self.last_ts {
             self.last_ts = pkt.ts;
         }
+        if self.stop_after == Stage::Capture {
+            return;
+        }
         let d = decode(pkt.linktype, pkt.data);
         self.decode_stats.record(&d);
+        if self.stop_after == Stage::Decode {
+            return;
+        }
         if !d.anomalies.is_empty() {
             self.decode_anomalies(pkt, &d);
         }
@@ -250,6 +290,7 @@ impl Engine {
 
     /// Flow, stream and app handling of one (possibly reassembled) packet.
     fn packet(&mut self, pkt: &Packet<'_>, d: &Decoded<'_>, pkt_len: u32) {
+        let full = self.stop_after == Stage::Full;
         let Engine { flows, stream, hook, counters, checksums, .. } = self;
         let checksum_ok = match (*checksums, d.l4) {
             (Checksums::Off, _) => true,
@@ -273,6 +314,7 @@ impl Engine {
         let flow = hit.flow;
         let dir = hit.dir;
         match d.l4 {
+            _ if !full => {}
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
                 let FlowData { tcp: sess, app, .. } = &mut flow.user;
