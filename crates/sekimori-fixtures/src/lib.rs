@@ -44,6 +44,7 @@ pub mod frag;
 pub mod link;
 pub mod packet;
 pub mod pcap;
+pub mod sample;
 pub mod tcp;
 pub mod trace;
 
