@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(name = "sekimori", version, about = "関守 — multi-layer network defence engine (IDS/IPS, URL policy, DLP, behaviour)")]
+#[command(
+    name = "sekimori",
+    version,
+    about = "関守 — multi-layer network defence engine (IDS/IPS, URL policy, DLP, behaviour)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -78,7 +82,12 @@ struct CommonArgs {
     #[arg(short = 'q', long)]
     quiet: bool,
     /// Stop after this stage (capture, decode, flow, full): for benchmarks of each stage's cost.
-    #[arg(long = "stop-after", value_name = "STAGE", default_value = "full", hide_short_help = true)]
+    #[arg(
+        long = "stop-after",
+        value_name = "STAGE",
+        default_value = "full",
+        hide_short_help = true
+    )]
     stop_after: sekimori_engine::Stage,
 }
 
@@ -108,7 +117,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Run(r) => run_live(r),
-        Command::Rules { command: RulesCommand::Check(a) } => rules_check(a),
+        Command::Rules {
+            command: RulesCommand::Check(a),
+        } => rules_check(a),
     };
     match result {
         Ok(code) => code,
@@ -134,25 +145,33 @@ fn one_line(e: &anyhow::Error) -> String {
 
 fn load_config(common: &CommonArgs) -> Result<Config> {
     let text = match &common.config {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read config {}", p.display()))?,
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read config {}", p.display()))?,
         None => String::new(),
     };
     let mut overrides = Vec::new();
     for s in &common.set {
-        let (k, v) = s.split_once('=').with_context(|| format!("--set {s}: expected KEY=VALUE"))?;
+        let (k, v) = s
+            .split_once('=')
+            .with_context(|| format!("--set {s}: expected KEY=VALUE"))?;
         overrides.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let (mut cfg, ignored) = Config::from_toml_with(&text, &overrides).map_err(|e| match (&common.config, e) {
-        (Some(p), sekimori_engine::ConfigError::Parse { message, .. }) => {
-            anyhow::anyhow!("invalid config {}: {message}", p.display())
-        }
-        (_, e) => e.into(),
-    })?;
+    let (mut cfg, ignored) =
+        Config::from_toml_with(&text, &overrides).map_err(|e| match (&common.config, e) {
+            (Some(p), sekimori_engine::ConfigError::Parse { message, .. }) => {
+                anyhow::anyhow!("invalid config {}: {message}", p.display())
+            }
+            (_, e) => e.into(),
+        })?;
     for k in ignored {
         eprintln!("sekimori: warning: --set {k}: no such setting in sekimori; ignored");
     }
     if !common.home_net.is_empty() {
-        cfg.vars.home_net = common.home_net.iter().map(|s| s.trim().to_string()).collect();
+        cfg.vars.home_net = common
+            .home_net
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect();
     }
     if let Some(k) = &common.checksum_checks {
         cfg.decoder.checksum_checks = k.clone();
@@ -180,7 +199,11 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     let mut source = MultiFileSource::open(&args.pcaps)?;
     let show = !args.common.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
-    let bar = if show { Some(progress_bar(source.progress().total)) } else { None };
+    let bar = if show {
+        Some(progress_bar(source.progress().total))
+    } else {
+        None
+    };
 
     let mut input_error: Option<CaptureError> = None;
     let mut n: u64 = 0;
@@ -189,7 +212,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
             Ok(Some(pkt)) => {
                 engine.process(&pkt);
                 n += 1;
-                if n % 4096 == 0
+                if n.is_multiple_of(4096)
                     && let Some(b) = &bar
                 {
                     b.set_position(source.progress().done);
@@ -219,7 +242,11 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     if !args.common.quiet {
         print_summary(&summary, &args.common.log_dir, started.elapsed());
     }
-    Ok(if input_error.is_some() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if input_error.is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn progress_bar(total: Option<u64>) -> ProgressBar {
@@ -239,19 +266,33 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
 fn print_summary(s: &Summary, log_dir: &Path, wall: Duration) {
     let secs = wall.as_secs_f64().max(1e-9);
     let mbps = s.bytes as f64 * 8.0 / secs / 1e6;
-    eprintln!("sekimori: analysed {} packets, {} bytes in {:.2} s ({:.1} Mbit/s)", s.packets, s.bytes, secs, mbps);
+    eprintln!(
+        "sekimori: analysed {} packets, {} bytes in {:.2} s ({:.1} Mbit/s)",
+        s.packets, s.bytes, secs, mbps
+    );
     eprintln!("  flows:      {}", s.flows);
-    eprintln!("  anomalies:  {} decoder, {} stream", s.decoder_anomalies, s.stream_events);
+    eprintln!(
+        "  anomalies:  {} decoder, {} stream",
+        s.decoder_anomalies, s.stream_events
+    );
     eprintln!("  defrag:     {} datagrams reassembled", s.reassembled);
     let events: Vec<String> = s.events.iter().map(|(t, n)| format!("{t} {n}")).collect();
-    eprintln!("  events:     {}", if events.is_empty() { "none".to_string() } else { events.join(", ") });
+    eprintln!(
+        "  events:     {}",
+        if events.is_empty() {
+            "none".to_string()
+        } else {
+            events.join(", ")
+        }
+    );
     eprintln!("  output:     {}", log_dir.join(&s.eve_file).display());
 }
 
 #[cfg(feature = "live")]
 fn run_live(args: RunArgs) -> Result<ExitCode> {
     let mut engine = make_engine(&args.common)?;
-    let mut source = sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
+    let mut source =
+        sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let started = Instant::now();
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -277,14 +318,17 @@ fn run_live(args: RunArgs) -> Result<ExitCode> {
 
 /// A classification.config beside `rules` (`classification.config` or `*.classification.config`).
 fn classification_beside(rules: &Path) -> Option<PathBuf> {
-    let dir = rules.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = rules
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n == "classification.config" || n.ends_with(".classification.config"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n == "classification.config" || n.ends_with(".classification.config")
+            })
         })
         .collect();
     found.sort();
@@ -297,7 +341,10 @@ fn rules_check(args: RulesCheckArgs) -> Result<ExitCode> {
     if !args.home_net.is_empty() {
         vars.set_address("HOME_NET", &format!("[{}]", args.home_net.join(",")));
     }
-    let class_file = args.classification.clone().or_else(|| classification_beside(&args.files[0]));
+    let class_file = args
+        .classification
+        .clone()
+        .or_else(|| classification_beside(&args.files[0]));
     let classes = match &class_file {
         Some(p) => {
             let (c, errors) = Classifications::load(p)

@@ -8,13 +8,19 @@ use common::{analyze, of_type, sekimori, shared_dir};
 use std::path::Path;
 
 fn sample() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/sekimori-sample.pcap"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/sekimori-sample.pcap"
+    ))
 }
 
 #[test]
 fn bundled_sample_is_what_the_generator_builds() {
     let committed = std::fs::read(sample()).expect("samples/sekimori-sample.pcap is in the repo");
-    assert!(committed.len() < 2 << 20, "the bundled sample must stay small");
+    assert!(
+        committed.len() < 2 << 20,
+        "the bundled sample must stay small"
+    );
     assert_eq!(
         committed,
         sekimori_fixtures::sample::office_hour().pcap_bytes(),
@@ -26,14 +32,25 @@ fn bundled_sample_is_what_the_generator_builds() {
 fn quick_start_on_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let (out, eve) = analyze(dir.path(), &[], &[sample()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let flows = of_type(&eve, "flow");
     // DNS query+answer + web + fragmented DNS answer + ping + 12 beacons + IPv6 + VLAN DNS.
     assert_eq!(flows.len(), 18, "{flows:#?}");
-    let beacons = flows.iter().filter(|f| f["dest_ip"] == "198.51.100.77").count();
+    let beacons = flows
+        .iter()
+        .filter(|f| f["dest_ip"] == "198.51.100.77")
+        .count();
     assert_eq!(beacons, 12);
     assert!(flows.iter().any(|f| f["vlan"] == serde_json::json!([20])));
-    assert!(flows.iter().any(|f| f["proto"] == "ICMP" && f["response_icmp_type"] == 0));
+    assert!(
+        flows
+            .iter()
+            .any(|f| f["proto"] == "ICMP" && f["response_icmp_type"] == 0)
+    );
     let stats = of_type(&eve, "stats");
     assert_eq!(stats.len(), 1);
     assert_eq!(stats[0]["stats"]["decoder"]["pkts"], 167);
@@ -43,7 +60,12 @@ fn quick_start_on_the_sample() {
 #[test]
 fn summary_names_counts_and_output() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sekimori(&["analyze", "-l", dir.path().to_str().unwrap(), sample().to_str().unwrap()]);
+    let out = sekimori(&[
+        "analyze",
+        "-l",
+        dir.path().to_str().unwrap(),
+        sample().to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("analysed 167 packets"), "{err}");
@@ -65,7 +87,13 @@ fn not_a_pcap_is_one_line_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("notes.pcap");
     std::fs::write(&f, b"these are my notes, not a capture\n").unwrap();
-    let out = sekimori(&["analyze", "-q", "-l", dir.path().to_str().unwrap(), f.to_str().unwrap()]);
+    let out = sekimori(&[
+        "analyze",
+        "-q",
+        "-l",
+        dir.path().to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("notes.pcap"), "{err}");
@@ -80,10 +108,19 @@ fn corrupt_record_names_file_and_offset_exit_2() {
     bytes[32..36].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
     let f = dir.path().join("corrupt.pcap");
     std::fs::write(&f, bytes).unwrap();
-    let out = sekimori(&["analyze", "-q", "-l", dir.path().to_str().unwrap(), f.to_str().unwrap()]);
+    let out = sekimori(&[
+        "analyze",
+        "-q",
+        "-l",
+        dir.path().to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("corrupt.pcap") && err.contains("offset 24"), "{err}");
+    assert!(
+        err.contains("corrupt.pcap") && err.contains("offset 24"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -92,10 +129,18 @@ fn truncated_capture_is_processed_and_reported() {
     let bytes = std::fs::read(sample()).unwrap();
     let f = dir.path().join("cut.pcap");
     std::fs::write(&f, &bytes[..bytes.len() - 30]).unwrap();
-    let out = sekimori(&["analyze", "-l", dir.path().to_str().unwrap(), f.to_str().unwrap()]);
+    let out = sekimori(&[
+        "analyze",
+        "-l",
+        dir.path().to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cut.pcap is truncated at byte offset"), "{err}");
+    assert!(
+        err.contains("cut.pcap is truncated at byte offset"),
+        "{err}"
+    );
     assert!(err.contains("analysed 166 packets"), "{err}");
 }
 
@@ -113,22 +158,52 @@ fn bad_config_is_refused_with_its_location() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("sekimori.toml");
     std::fs::write(&cfg, "[stream]\npolicy = \"beos\"\n").unwrap();
-    let out = sekimori(&["analyze", "-q", "-c", cfg.to_str().unwrap(), "-l", dir.path().to_str().unwrap(), sample().to_str().unwrap()]);
+    let out = sekimori(&[
+        "analyze",
+        "-q",
+        "-c",
+        cfg.to_str().unwrap(),
+        "-l",
+        dir.path().to_str().unwrap(),
+        sample().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("stream.policy") && err.contains("beos"), "{err}");
+    assert!(
+        err.contains("stream.policy") && err.contains("beos"),
+        "{err}"
+    );
 
     std::fs::write(&cfg, "[flow]\nmemkap = 5\n").unwrap();
-    let out = sekimori(&["analyze", "-q", "-c", cfg.to_str().unwrap(), "-l", dir.path().to_str().unwrap(), sample().to_str().unwrap()]);
+    let out = sekimori(&[
+        "analyze",
+        "-q",
+        "-c",
+        cfg.to_str().unwrap(),
+        "-l",
+        dir.path().to_str().unwrap(),
+        sample().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("sekimori.toml") && err.contains("memkap") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("sekimori.toml") && err.contains("memkap") && err.contains("line 2"),
+        "{err}"
+    );
 }
 
 #[test]
 fn home_net_is_validated() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sekimori(&["analyze", "-q", "--home-net", "10.0.0.0/8,banana", "-l", dir.path().to_str().unwrap(), sample().to_str().unwrap()]);
+    let out = sekimori(&[
+        "analyze",
+        "-q",
+        "--home-net",
+        "10.0.0.0/8,banana",
+        "-l",
+        dir.path().to_str().unwrap(),
+        sample().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("banana"));
 }
@@ -144,7 +219,11 @@ fn rules_check_reports_json() {
     )
     .unwrap();
     let out = sekimori(&["rules", "check", "--json", rules.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["loaded"], 1);
     assert_eq!(v["failed"], 1);
@@ -160,6 +239,9 @@ fn et_open_loads_at_least_99_percent() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let loaded = v["loaded"].as_u64().unwrap();
     let failed = v["failed"].as_u64().unwrap();
-    assert!(loaded as f64 / (loaded + failed) as f64 >= 0.99, "loaded {loaded}, failed {failed}");
+    assert!(
+        loaded as f64 / (loaded + failed) as f64 >= 0.99,
+        "loaded {loaded}, failed {failed}"
+    );
     assert!(loaded >= 24_500, "loaded {loaded}");
 }

@@ -4,10 +4,13 @@
 //! checks the delivered bytes byte for byte.
 
 use sekimori_capture::{PacketSource, PcapFile};
+use sekimori_engine::Direction;
 use sekimori_engine::{AppHook, AppSlot, Config, Engine, FlowInfo};
 use sekimori_eve::EveWriter;
-use sekimori_fixtures::{Link, TcpSession, Trace, ep, fragment, fragment_at, fragment_sizes, pick, tcp_packet, udp_packet};
-use sekimori_engine::Direction;
+use sekimori_fixtures::{
+    Link, TcpSession, Trace, ep, fragment, fragment_at, fragment_sizes, pick, tcp_packet,
+    udp_packet,
+};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write};
 use std::sync::{Arc, Mutex};
@@ -43,17 +46,27 @@ impl AppHook for Collect {
     fn on_stream_data(&mut self, f: &FlowInfo, _: &mut AppSlot, dir: Direction, data: &[u8]) {
         let mut s = self.0.lock().unwrap();
         Self::note_flow(&mut s, f.id);
-        s.streams.entry((f.id, dir == Direction::ToServer)).or_default().text.extend_from_slice(data);
+        s.streams
+            .entry((f.id, dir == Direction::ToServer))
+            .or_default()
+            .text
+            .extend_from_slice(data);
     }
     fn on_stream_gap(&mut self, f: &FlowInfo, _: &mut AppSlot, dir: Direction, len: u64) {
         let mut s = self.0.lock().unwrap();
         Self::note_flow(&mut s, f.id);
-        let d = s.streams.entry((f.id, dir == Direction::ToServer)).or_default();
+        let d = s
+            .streams
+            .entry((f.id, dir == Direction::ToServer))
+            .or_default();
         d.text.extend_from_slice(format!("[GAP {len}]").as_bytes());
     }
     fn on_stream_close(&mut self, f: &FlowInfo, _: &mut AppSlot, dir: Direction) {
         let mut s = self.0.lock().unwrap();
-        s.streams.entry((f.id, dir == Direction::ToServer)).or_default().closed = true;
+        s.streams
+            .entry((f.id, dir == Direction::ToServer))
+            .or_default()
+            .closed = true;
     }
     fn on_udp(&mut self, _: &FlowInfo, _: &mut AppSlot, _: Direction, payload: &[u8]) {
         self.0.lock().unwrap().udp.push(payload.to_vec());
@@ -87,17 +100,29 @@ impl Run {
     }
     fn stream(&self, n: usize, to_server: bool) -> Vec<u8> {
         let id = self.seen.flow_order[n];
-        self.seen.streams.get(&(id, to_server)).map(|d| d.text.clone()).unwrap_or_default()
+        self.seen
+            .streams
+            .get(&(id, to_server))
+            .map(|d| d.text.clone())
+            .unwrap_or_default()
     }
     fn flows(&self) -> Vec<&serde_json::Value> {
-        self.eve.iter().filter(|r| r["event_type"] == "flow").collect()
+        self.eve
+            .iter()
+            .filter(|r| r["event_type"] == "flow")
+            .collect()
     }
 }
 
 fn run_with(trace: &Trace, toml: &str) -> Run {
     let cfg = Config::from_toml(toml).expect("test config");
     let out = SharedBuf::default();
-    let mut engine = Engine::with_writer(cfg, EveWriter::new(Box::new(out.clone())), "eve.json".into()).unwrap();
+    let mut engine = Engine::with_writer(
+        cfg,
+        EveWriter::new(Box::new(out.clone())),
+        "eve.json".into(),
+    )
+    .unwrap();
     let hook = Collect::default();
     engine.set_hook(Box::new(hook.clone()));
     let mut src = PcapFile::from_reader(Cursor::new(trace.pcap_bytes()), "fixture.pcap").unwrap();
@@ -118,7 +143,8 @@ fn run(trace: &Trace) -> Run {
     run_with(trace, "")
 }
 
-const REQUEST: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: example.co.jp\r\nUser-Agent: test\r\n\r\n";
+const REQUEST: &[u8] =
+    b"GET /index.html HTTP/1.1\r\nHost: example.co.jp\r\nUser-Agent: test\r\n\r\n";
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
 #[test]
@@ -126,7 +152,10 @@ fn tiny_segments_in_order() {
     // Evasion: 1-byte segments so no single packet carries a pattern.
     let mut t = Trace::new(Link::Ethernet);
     let mut s = TcpSession::new(ep("10.0.0.1:40000"), ep("192.0.2.80:80")).mss(1);
-    s.handshake(&mut t).client(&mut t, REQUEST).server(&mut t, RESPONSE).close(&mut t);
+    s.handshake(&mut t)
+        .client(&mut t, REQUEST)
+        .server(&mut t, RESPONSE)
+        .close(&mut t);
     let r = run(&t);
     assert_eq!(r.client(0), REQUEST);
     assert_eq!(r.server(0), RESPONSE);
@@ -163,7 +192,9 @@ fn retransmissions_are_delivered_once() {
     let mut order: Vec<usize> = (0..n).collect();
     order.extend([2, 3, 0]); // retransmit three segments
     order.insert(4, 1);
-    s.emit_order(&mut t, &segs, &order).server_ack(&mut t).close(&mut t);
+    s.emit_order(&mut t, &segs, &order)
+        .server_ack(&mut t)
+        .close(&mut t);
     let r = run(&t);
     assert_eq!(r.client(0), REQUEST);
 }
@@ -198,7 +229,11 @@ fn overlap_policies_decide_which_bytes_win() {
         ("hpux11", &older),  // like Solaris
     ] {
         let r = run_with(&t, &format!("[stream]\npolicy = \"{policy}\"\n"));
-        assert_eq!(String::from_utf8_lossy(&r.client(0)), String::from_utf8_lossy(want), "policy {policy}");
+        assert_eq!(
+            String::from_utf8_lossy(&r.client(0)),
+            String::from_utf8_lossy(want),
+            "policy {policy}"
+        );
     }
 }
 
@@ -208,7 +243,10 @@ fn sequence_numbers_wrapping_past_2_32() {
     let mut s = TcpSession::new(ep("10.0.0.1:40004"), ep("192.0.2.80:80"))
         .isn(u32::MAX - 20, u32::MAX - 3)
         .mss(7);
-    s.handshake(&mut t).client(&mut t, REQUEST).server(&mut t, RESPONSE).close(&mut t);
+    s.handshake(&mut t)
+        .client(&mut t, REQUEST)
+        .server(&mut t, RESPONSE)
+        .close(&mut t);
     let r = run(&t);
     assert_eq!(r.client(0), REQUEST);
     assert_eq!(r.server(0), RESPONSE);
@@ -222,9 +260,14 @@ fn missing_segment_becomes_an_exact_gap() {
     let mut s = TcpSession::new(ep("10.0.0.1:40005"), ep("192.0.2.80:80")).mss(10);
     s.handshake(&mut t);
     let segs = s.plan_client(b"0123456789abcdefghijKLMNOPQRST");
-    s.emit_order(&mut t, &segs, &[0, 2]).server_ack(&mut t).close(&mut t);
+    s.emit_order(&mut t, &segs, &[0, 2])
+        .server_ack(&mut t)
+        .close(&mut t);
     let r = run(&t);
-    assert_eq!(String::from_utf8_lossy(&r.client(0)), "0123456789[GAP 10]KLMNOPQRST");
+    assert_eq!(
+        String::from_utf8_lossy(&r.client(0)),
+        "0123456789[GAP 10]KLMNOPQRST"
+    );
 }
 
 #[test]
@@ -232,9 +275,14 @@ fn midstream_pickup_only_when_enabled() {
     // No handshake seen (capture started mid-connection).
     let mut t = Trace::new(Link::Ethernet);
     let mut s = TcpSession::new(ep("10.0.0.1:40006"), ep("192.0.2.80:80"));
-    s.client(&mut t, REQUEST).server(&mut t, RESPONSE).close(&mut t);
+    s.client(&mut t, REQUEST)
+        .server(&mut t, RESPONSE)
+        .close(&mut t);
     let off = run(&t);
-    assert!(off.seen.flow_order.is_empty(), "no reassembly without a handshake by default");
+    assert!(
+        off.seen.flow_order.is_empty(),
+        "no reassembly without a handshake by default"
+    );
     assert_eq!(off.flows().len(), 1, "the flow is still tracked and logged");
     let on = run_with(&t, "[stream]\nmidstream = true\n");
     assert_eq!(on.client(0), REQUEST);
@@ -245,7 +293,14 @@ fn midstream_pickup_only_when_enabled() {
 fn vlan_qinq_and_ipv6_sessions() {
     for (link, c, sv) in [
         (Link::Vlan(10), "10.0.0.1:40007", "192.0.2.80:80"),
-        (Link::QinQ { outer: 100, inner: 20 }, "10.0.0.1:40008", "192.0.2.80:80"),
+        (
+            Link::QinQ {
+                outer: 100,
+                inner: 20,
+            },
+            "10.0.0.1:40008",
+            "192.0.2.80:80",
+        ),
         (Link::Ethernet, "[2001:db8::1]:40009", "[2001:db8::80]:80"),
         (Link::Raw, "10.0.0.1:40010", "192.0.2.80:80"),
         (Link::LinuxSll, "10.0.0.1:40011", "192.0.2.80:80"),
@@ -253,7 +308,10 @@ fn vlan_qinq_and_ipv6_sessions() {
     ] {
         let mut t = Trace::new(link);
         let mut s = TcpSession::new(ep(c), ep(sv)).mss(5);
-        s.handshake(&mut t).client(&mut t, REQUEST).server(&mut t, RESPONSE).close(&mut t);
+        s.handshake(&mut t)
+            .client(&mut t, REQUEST)
+            .server(&mut t, RESPONSE)
+            .close(&mut t);
         let r = run(&t);
         assert_eq!(r.client(0), REQUEST, "{link:?}");
         assert_eq!(r.server(0), RESPONSE, "{link:?}");
@@ -261,7 +319,9 @@ fn vlan_qinq_and_ipv6_sessions() {
         assert_eq!(f.len(), 1, "{link:?}");
         match link {
             Link::Vlan(v) => assert_eq!(f[0]["vlan"], serde_json::json!([v])),
-            Link::QinQ { outer, inner } => assert_eq!(f[0]["vlan"], serde_json::json!([outer, inner])),
+            Link::QinQ { outer, inner } => {
+                assert_eq!(f[0]["vlan"], serde_json::json!([outer, inner]))
+            }
             _ => assert!(f[0].get("vlan").is_none()),
         }
     }
@@ -270,10 +330,16 @@ fn vlan_qinq_and_ipv6_sessions() {
 #[test]
 fn same_tuple_on_two_vlans_is_two_flows() {
     let mut t = Trace::new(Link::Vlan(1));
-    TcpSession::new(ep("10.0.0.1:40013"), ep("192.0.2.80:80")).handshake(&mut t).client(&mut t, b"one").close(&mut t);
+    TcpSession::new(ep("10.0.0.1:40013"), ep("192.0.2.80:80"))
+        .handshake(&mut t)
+        .client(&mut t, b"one")
+        .close(&mut t);
     let mut t2 = Trace::new(Link::Vlan(2));
     t2.at(t.now());
-    TcpSession::new(ep("10.0.0.1:40013"), ep("192.0.2.80:80")).handshake(&mut t2).client(&mut t2, b"two").close(&mut t2);
+    TcpSession::new(ep("10.0.0.1:40013"), ep("192.0.2.80:80"))
+        .handshake(&mut t2)
+        .client(&mut t2, b"two")
+        .close(&mut t2);
     t.extend_frames(t2.into_frames());
     let r = run(&t);
     assert_eq!(r.flows().len(), 2);
@@ -294,7 +360,10 @@ fn udp_datagram_in_reordered_ipv4_fragments() {
     assert_eq!(r.seen.udp, vec![payload]);
     let f = r.flows();
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0]["flow"]["pkts_toserver"], 1, "one reassembled datagram, not one per fragment");
+    assert_eq!(
+        f[0]["flow"]["pkts_toserver"], 1,
+        "one reassembled datagram, not one per fragment"
+    );
 }
 
 #[test]
@@ -303,7 +372,14 @@ fn tcp_segment_in_ipv6_fragments() {
     let mut s = TcpSession::new(ep("[2001:db8::1]:40014"), ep("[2001:db8::80]:80"));
     s.handshake(&mut t);
     let seg = s.plan_client(REQUEST).remove(0);
-    let ip = tcp_packet(s.client_addr(), s.server_addr(), seg.seq, seg.ack, seg.flags, &seg.payload);
+    let ip = tcp_packet(
+        s.client_addr(),
+        s.server_addr(),
+        seg.seq,
+        seg.ack,
+        seg.flags,
+        &seg.payload,
+    );
     let frags = fragment_sizes(&ip, &[16, 24, 24], 77).unwrap();
     t.push_ips(&pick(&frags, &[1, 3, 0, 2]));
     s.server_ack(&mut t).close(&mut t);
@@ -330,7 +406,10 @@ fn overlapping_fragments_follow_the_defrag_policy() {
     t.push_ips(&[first, mid_a, mid_z, last]);
     // The UDP checksum covers the original dots, so validation is off for this case.
     for (policy, fill) in [("first", b'A'), ("last", b'Z')] {
-        let r = run_with(&t, &format!("[defrag]\npolicy = \"{policy}\"\n[decoder]\nchecksum_checks = \"no\"\n"));
+        let r = run_with(
+            &t,
+            &format!("[defrag]\npolicy = \"{policy}\"\n[decoder]\nchecksum_checks = \"no\"\n"),
+        );
         let mut want = vec![b'.'; 8];
         want.extend(vec![fill; 16]);
         want.extend(vec![b'.'; 8]);
@@ -342,14 +421,22 @@ fn overlapping_fragments_follow_the_defrag_policy() {
 fn flows_are_logged_with_exact_counters() {
     let mut t = Trace::new(Link::Ethernet);
     let mut s = TcpSession::new(ep("10.0.0.1:40015"), ep("192.0.2.80:80"));
-    s.handshake(&mut t).client(&mut t, REQUEST).server(&mut t, RESPONSE).close(&mut t);
+    s.handshake(&mut t)
+        .client(&mut t, REQUEST)
+        .server(&mut t, RESPONSE)
+        .close(&mut t);
     let frames = t.frames();
     let r = run(&t);
     let f = &r.flows()[0];
-    let total_pkts = f["flow"]["pkts_toserver"].as_u64().unwrap() + f["flow"]["pkts_toclient"].as_u64().unwrap();
-    let total_bytes = f["flow"]["bytes_toserver"].as_u64().unwrap() + f["flow"]["bytes_toclient"].as_u64().unwrap();
+    let total_pkts =
+        f["flow"]["pkts_toserver"].as_u64().unwrap() + f["flow"]["pkts_toclient"].as_u64().unwrap();
+    let total_bytes = f["flow"]["bytes_toserver"].as_u64().unwrap()
+        + f["flow"]["bytes_toclient"].as_u64().unwrap();
     assert_eq!(total_pkts as usize, frames.len());
-    assert_eq!(total_bytes as usize, frames.iter().map(|f| f.data.len()).sum::<usize>());
+    assert_eq!(
+        total_bytes as usize,
+        frames.iter().map(|f| f.data.len()).sum::<usize>()
+    );
     assert_eq!(f["src_ip"], "10.0.0.1");
     assert_eq!(f["dest_port"], 80);
 }

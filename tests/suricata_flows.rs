@@ -34,8 +34,14 @@ impl FlowSig {
             sport: r["src_port"].as_u64().unwrap_or(0),
             dst: r["dest_ip"].as_str().unwrap_or("").to_string(),
             dport: r["dest_port"].as_u64().unwrap_or(0),
-            pkts: (f["pkts_toserver"].as_u64().unwrap_or(0), f["pkts_toclient"].as_u64().unwrap_or(0)),
-            bytes: (f["bytes_toserver"].as_u64().unwrap_or(0), f["bytes_toclient"].as_u64().unwrap_or(0)),
+            pkts: (
+                f["pkts_toserver"].as_u64().unwrap_or(0),
+                f["pkts_toclient"].as_u64().unwrap_or(0),
+            ),
+            bytes: (
+                f["bytes_toserver"].as_u64().unwrap_or(0),
+                f["bytes_toclient"].as_u64().unwrap_or(0),
+            ),
         }
     }
     fn reversed(&self) -> FlowSig {
@@ -65,7 +71,10 @@ fn compare(reference: &[&Value], ours: &[&Value]) -> Tally {
     for r in ours {
         *pool.entry(FlowSig::of(r)).or_default() += 1;
     }
-    let mut t = Tally { reference: reference.len(), ..Default::default() };
+    let mut t = Tally {
+        reference: reference.len(),
+        ..Default::default()
+    };
     let take = |sig: &FlowSig, pool: &mut HashMap<FlowSig, usize>| match pool.get_mut(sig) {
         Some(n) if *n > 0 => {
             *n -= 1;
@@ -102,7 +111,8 @@ struct Case {
 
 fn cases(shared: &Path) -> Vec<Case> {
     let sv = shared.join("data/suricata-verify/tests");
-    let index = std::fs::read_to_string(shared.join("data/suricata-verify-eve/INDEX.tsv")).expect("INDEX.tsv");
+    let index = std::fs::read_to_string(shared.join("data/suricata-verify-eve/INDEX.tsv"))
+        .expect("INDEX.tsv");
     let mut out = Vec::new();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -122,7 +132,9 @@ fn cases(shared: &Path) -> Vec<Case> {
                 }
                 "--set" if i + 1 < words.len() => {
                     let kv = words[i + 1];
-                    if !kv.starts_with("classification-file") && !kv.starts_with("reference-config-file") {
+                    if !kv.starts_with("classification-file")
+                        && !kv.starts_with("reference-config-file")
+                    {
                         args.push("--set".to_string());
                         args.push(kv.to_string());
                     }
@@ -137,7 +149,11 @@ fn cases(shared: &Path) -> Vec<Case> {
             i += 1;
         }
         if let Some(pcap) = pcap {
-            out.push(Case { test: cols[0].to_string(), pcap, args });
+            out.push(Case {
+                test: cols[0].to_string(),
+                pcap,
+                args,
+            });
         }
     }
     out
@@ -147,18 +163,36 @@ fn cases(shared: &Path) -> Vec<Case> {
 fn every_suricata_verify_pcap_runs_cleanly() {
     let Some(shared) = shared_dir() else { return };
     let pcaps = pcaps_below(&shared.join("data/suricata-verify/tests"));
-    assert!(pcaps.len() > 100, "expected the suricata-verify pcaps, found {}", pcaps.len());
+    assert!(
+        pcaps.len() > 100,
+        "expected the suricata-verify pcaps, found {}",
+        pcaps.len()
+    );
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for p in &pcaps {
         let (out, eve) = analyze(tmp.path(), &[], &[p.as_path()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() || stderr.contains("panicked") {
-            failures.push(format!("{}: exit {:?}: {}", p.display(), out.status.code(), stderr.trim()));
+            failures.push(format!(
+                "{}: exit {:?}: {}",
+                p.display(),
+                out.status.code(),
+                stderr.trim()
+            ));
         }
-        assert!(!of_type(&eve, "stats").is_empty(), "{}: no stats record", p.display());
+        assert!(
+            !of_type(&eve, "stats").is_empty(),
+            "{}: no stats record",
+            p.display()
+        );
     }
-    assert!(failures.is_empty(), "{} pcaps failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} pcaps failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The agreement reached so far; the test fails if a change makes it worse.
@@ -211,6 +245,44 @@ fn flows_agree_with_suricata() {
         total.extra
     );
     println!("tests that differ:\n{}", differing.join("\n"));
-    assert!(identical >= MIN_IDENTICAL_TESTS, "identical tests fell to {identical}");
-    assert!(total.exact >= MIN_EXACT_FLOWS, "exactly matching flows fell to {}", total.exact);
+    assert!(
+        identical >= MIN_IDENTICAL_TESTS,
+        "identical tests fell to {identical}"
+    );
+    assert!(
+        total.exact >= MIN_EXACT_FLOWS,
+        "exactly matching flows fell to {}",
+        total.exact
+    );
+}
+
+#[test]
+fn stream_depth_anomalies_match_suricata() {
+    // Suricata raises stream.reassembly_depth_reached on the packets that cross the depth, when
+    // the test turns on stream anomalies in its eve-log (`...anomaly.types.stream=yes`).
+    let Some(shared) = shared_dir() else { return };
+    let case = cases(&shared)
+        .into_iter()
+        .find(|c| c.test == "stream-depth-reached-event")
+        .expect("test present");
+    let reference =
+        read_eve(&shared.join("data/suricata-verify-eve/stream-depth-reached-event/eve.json"));
+    let tmp = tempfile::tempdir().unwrap();
+    let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+    let (out, eve) = analyze(tmp.path(), &args, &[case.pcap.as_path()]);
+    assert!(out.status.success());
+    let key = |r: &Value| {
+        (
+            r["pcap_cnt"].as_u64(),
+            r["src_port"].as_u64(),
+            r["anomaly"]["event"].as_str().map(String::from),
+        )
+    };
+    let want: Vec<_> = of_type(&reference, "anomaly")
+        .into_iter()
+        .map(key)
+        .collect();
+    let got: Vec<_> = of_type(&eve, "anomaly").into_iter().map(key).collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
 }

@@ -18,7 +18,10 @@ pub fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("SEKIMORI_REQUIRE_SHARED").is_some() {
-        panic!("{} is missing and SEKIMORI_REQUIRE_SHARED is set", dir.display());
+        panic!(
+            "{} is missing and SEKIMORI_REQUIRE_SHARED is set",
+            dir.display()
+        );
     }
     eprintln!("skipping: reference data not found at {}", dir.display());
     None
@@ -34,7 +37,12 @@ pub fn sekimori(args: &[&str]) -> Output {
 
 /// Runs `sekimori analyze -q -l DIR [extra] PCAP...` and returns (output, EVE records).
 pub fn analyze(dir: &Path, extra: &[&str], pcaps: &[&Path]) -> (Output, Vec<Value>) {
-    let mut args: Vec<String> = vec!["analyze".into(), "-q".into(), "-l".into(), dir.display().to_string()];
+    let mut args: Vec<String> = vec![
+        "analyze".into(),
+        "-q".into(),
+        "-l".into(),
+        dir.display().to_string(),
+    ];
     args.extend(extra.iter().map(|s| s.to_string()));
     args.extend(pcaps.iter().map(|p| p.display().to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -45,10 +53,15 @@ pub fn analyze(dir: &Path, extra: &[&str], pcaps: &[&Path]) -> (Output, Vec<Valu
 
 /// Reads an EVE file (missing file: no records). Every line must be valid JSON.
 pub fn read_eve(path: &Path) -> Vec<Value> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: invalid JSON line {l:?}: {e}", path.display())))
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("{}: invalid JSON line {l:?}: {e}", path.display()))
+        })
         .collect()
 }
 
@@ -62,7 +75,9 @@ pub fn pcaps_below(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {

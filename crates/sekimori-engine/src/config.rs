@@ -59,10 +59,15 @@ pub struct Config {
 impl Config {
     /// Reads a TOML file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_toml(&text).map_err(|e| match e {
-            ConfigError::Parse { message, .. } => ConfigError::Parse { path: path.to_owned(), message },
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            },
             other => other,
         })
     }
@@ -76,7 +81,10 @@ impl Config {
     /// file's dotted paths (`stream.midstream`) or Suricata's names for the same settings
     /// (`stream.reassembly.depth`, `stream.async-oneside`, ...). Returns the config and the
     /// Suricata keys that have no counterpart here (ignored, for the caller to report).
-    pub fn from_toml_with(text: &str, overrides: &[(String, String)]) -> Result<(Config, Vec<String>), ConfigError> {
+    pub fn from_toml_with(
+        text: &str,
+        overrides: &[(String, String)],
+    ) -> Result<(Config, Vec<String>), ConfigError> {
         let parse_err = |e: &dyn std::fmt::Display| ConfigError::Parse {
             path: PathBuf::from("<string>"),
             message: e.to_string().trim_end().replace('\n', " "),
@@ -95,10 +103,12 @@ impl Config {
                 continue;
             };
             let mut candidate = table.clone();
-            set_path(&mut candidate, &path, parse_scalar(value)).map_err(|reason| ConfigError::Value {
-                key: key.clone(),
-                value: value.clone(),
-                reason,
+            set_path(&mut candidate, &path, parse_scalar(value)).map_err(|reason| {
+                ConfigError::Value {
+                    key: key.clone(),
+                    value: value.clone(),
+                    reason,
+                }
             })?;
             match toml::Value::Table(candidate.clone()).try_into::<Config>() {
                 Ok(_) => table = candidate,
@@ -113,7 +123,9 @@ impl Config {
                 }
             }
         }
-        let cfg: Config = toml::Value::Table(table).try_into().map_err(|e| parse_err(&e))?;
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| parse_err(&e))?;
         cfg.validate()?;
         Ok((cfg, ignored))
     }
@@ -154,8 +166,19 @@ fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {
         return Some(ours.split('.').map(str::to_string).collect());
     }
+    // Suricata's eve-log anomaly switches: `outputs.N.eve-log.types.M.anomaly.types.stream`.
+    if key.starts_with("outputs.") && key.contains(".eve-log.") {
+        if key.ends_with(".anomaly.types.stream") {
+            return Some(vec!["outputs".into(), "stream_anomalies".into()]);
+        }
+        if key.ends_with(".anomaly.types.decode") {
+            return Some(vec!["outputs".into(), "decode_anomalies".into()]);
+        }
+    }
     let first = key.split('.').next()?;
-    SECTIONS.contains(&first).then(|| key.split('.').map(str::to_string).collect())
+    SECTIONS
+        .contains(&first)
+        .then(|| key.split('.').map(str::to_string).collect())
 }
 
 /// A `--set` value: boolean (Suricata's yes/no too), integer (with kb/mb/gb suffixes), or string.
@@ -171,7 +194,10 @@ fn parse_scalar(v: &str) -> toml::Value {
     }
     let lower = t.to_ascii_lowercase();
     for (suffix, mul) in [("kb", 1i64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)] {
-        if let Some(n) = lower.strip_suffix(suffix).and_then(|n| n.trim().parse::<i64>().ok()) {
+        if let Some(n) = lower
+            .strip_suffix(suffix)
+            .and_then(|n| n.trim().parse::<i64>().ok())
+        {
             return toml::Value::Integer(n.saturating_mul(mul));
         }
     }
@@ -179,11 +205,17 @@ fn parse_scalar(v: &str) -> toml::Value {
 }
 
 fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
-    let Some((last, parents)) = path.split_last() else { return Err("empty key".into()) };
+    let Some((last, parents)) = path.split_last() else {
+        return Err("empty key".into());
+    };
     let mut t = table;
     for p in parents {
-        let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        t = entry.as_table_mut().ok_or_else(|| format!("{p} is not a section"))?;
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{p} is not a section"))?;
     }
     t.insert(last.clone(), value);
     Ok(())
@@ -195,10 +227,16 @@ pub fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let addr: std::net::IpAddr = a.trim().parse().map_err(|_| format!("'{a}' is not an IP address"))?;
+    let addr: std::net::IpAddr = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{a}' is not an IP address"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let len = match p {
-        Some(p) => p.trim().parse::<u8>().map_err(|_| format!("'{p}' is not a prefix length"))?,
+        Some(p) => p
+            .trim()
+            .parse::<u8>()
+            .map_err(|_| format!("'{p}' is not a prefix length"))?,
         None => max,
     };
     if len > max {
@@ -218,7 +256,11 @@ pub struct VarsConfig {
 impl Default for VarsConfig {
     fn default() -> Self {
         VarsConfig {
-            home_net: vec!["192.168.0.0/16".into(), "10.0.0.0/8".into(), "172.16.0.0/12".into()],
+            home_net: vec![
+                "192.168.0.0/16".into(),
+                "10.0.0.0/8".into(),
+                "172.16.0.0/12".into(),
+            ],
         }
     }
 }
@@ -253,7 +295,9 @@ impl Timeouts {
             },
             emergency: StateTimeouts {
                 new: self.emergency_new.unwrap_or(d.emergency.new),
-                established: self.emergency_established.unwrap_or(d.emergency.established),
+                established: self
+                    .emergency_established
+                    .unwrap_or(d.emergency.established),
                 closed: self.emergency_closed.unwrap_or(d.emergency.closed),
             },
         }
@@ -324,8 +368,13 @@ impl Config {
             value,
             reason: reason.into(),
         };
-        let policy = DefragPolicy::from_os_name(&d.policy)
-            .ok_or_else(|| bad("defrag.policy", d.policy.clone(), "expected bsd, linux, windows, solaris, first or last"))?;
+        let policy = DefragPolicy::from_os_name(&d.policy).ok_or_else(|| {
+            bad(
+                "defrag.policy",
+                d.policy.clone(),
+                "expected bsd, linux, windows, solaris, first or last",
+            )
+        })?;
         let cfg = DefragConfig {
             policy,
             timeout_secs: u64::from(d.timeout),
@@ -333,18 +382,22 @@ impl Config {
             max_frags_per_datagram: d.max_frags as usize,
             ..DefragConfig::default()
         };
-        cfg.validate().map_err(|e| bad("defrag", String::new(), &e.to_string()))?;
+        cfg.validate()
+            .map_err(|e| bad("defrag", String::new(), &e.to_string()))?;
         Ok(cfg)
     }
 
     /// The stream engine's settings.
     pub fn stream_config(&self) -> Result<StreamConfig, ConfigError> {
         let s = &self.stream;
-        let policy = s.policy.parse::<OverlapPolicy>().map_err(|e| ConfigError::Value {
-            key: "stream.policy".into(),
-            value: s.policy.clone(),
-            reason: e.to_string(),
-        })?;
+        let policy = s
+            .policy
+            .parse::<OverlapPolicy>()
+            .map_err(|e| ConfigError::Value {
+                key: "stream.policy".into(),
+                value: s.policy.clone(),
+                reason: e.to_string(),
+            })?;
         Ok(StreamConfig {
             midstream: s.midstream,
             async_oneside: s.async_oneside,
@@ -424,7 +477,9 @@ pub struct DecoderSection {
 
 impl Default for DecoderSection {
     fn default() -> Self {
-        DecoderSection { checksum_checks: "auto".into() }
+        DecoderSection {
+            checksum_checks: "auto".into(),
+        }
     }
 }
 
@@ -448,7 +503,12 @@ impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {
             eve_filename: "eve.json".into(),
-            eve_types: vec!["alert".into(), "anomaly".into(), "flow".into(), "stats".into()],
+            eve_types: vec![
+                "alert".into(),
+                "anomaly".into(),
+                "flow".into(),
+                "stats".into(),
+            ],
             decode_anomalies: false,
             stream_anomalies: false,
             stats: true,
@@ -463,21 +523,28 @@ mod tests {
     #[test]
     fn empty_config_gives_defaults() {
         let c = Config::from_toml("").unwrap();
-        assert_eq!(c.flow_config().unwrap().timeouts.tcp.normal.established, 600);
+        assert_eq!(
+            c.flow_config().unwrap().timeouts.tcp.normal.established,
+            600
+        );
         assert_eq!(c.vars.home_net.len(), 3);
         assert_eq!(c.stream.policy, "bsd");
     }
 
     #[test]
     fn unknown_key_is_an_error_with_location() {
-        let e = Config::from_toml("[flow]\nmemkap = 5\n").unwrap_err().to_string();
+        let e = Config::from_toml("[flow]\nmemkap = 5\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("memkap"), "{e}");
         assert!(e.contains("line 2"), "{e}");
     }
 
     #[test]
     fn bad_home_net_is_refused() {
-        let e = Config::from_toml("[vars]\nhome_net = [\"10.0.0.0/33\"]\n").unwrap_err().to_string();
+        let e = Config::from_toml("[vars]\nhome_net = [\"10.0.0.0/33\"]\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("prefix length 33"), "{e}");
     }
 
@@ -498,8 +565,14 @@ mod tests {
         assert_eq!(c.stream.depth, 2 << 20);
         let t = c.flow_config().unwrap().timeouts.tcp;
         assert_eq!(t.normal.new, 7);
-        assert_eq!(t.normal.established, 600, "unset keys keep the protocol's default");
-        assert_eq!(ignored, vec!["app-layer.protocols.tls.ja3-fingerprints".to_string()]);
+        assert_eq!(
+            t.normal.established, 600,
+            "unset keys keep the protocol's default"
+        );
+        assert_eq!(
+            ignored,
+            vec!["app-layer.protocols.tls.ja3-fingerprints".to_string()]
+        );
         // A key we do not have is reported back (the CLI warns), a bad value for one we have is an error.
         let (_, ignored) = Config::from_toml_with("", &[o("stream.midstrem", "yes")]).unwrap();
         assert_eq!(ignored, vec!["stream.midstrem".to_string()]);

@@ -44,9 +44,17 @@ pub type AppSlot = Option<Box<dyn Any + Send>>;
 /// Directions are TCP roles: `ToServer` is what the client sent. Every method has an empty default.
 pub trait AppHook: Send {
     /// Reassembled TCP bytes, in order, for one direction.
-    fn on_stream_data(&mut self, _flow: &FlowInfo, _slot: &mut AppSlot, _dir: Direction, _data: &[u8]) {}
+    fn on_stream_data(
+        &mut self,
+        _flow: &FlowInfo,
+        _slot: &mut AppSlot,
+        _dir: Direction,
+        _data: &[u8],
+    ) {
+    }
     /// `len` bytes of one direction are missing (the hook should resynchronise).
-    fn on_stream_gap(&mut self, _flow: &FlowInfo, _slot: &mut AppSlot, _dir: Direction, _len: u64) {}
+    fn on_stream_gap(&mut self, _flow: &FlowInfo, _slot: &mut AppSlot, _dir: Direction, _len: u64) {
+    }
     /// One direction of the TCP stream ended.
     fn on_stream_close(&mut self, _flow: &FlowInfo, _slot: &mut AppSlot, _dir: Direction) {}
     /// The payload of one UDP datagram.

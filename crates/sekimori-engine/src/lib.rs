@@ -10,6 +10,6 @@ pub mod summary;
 
 pub use config::{Config, ConfigError};
 pub use hook::{AppHook, AppSlot, FlowInfo, NoApp};
-pub use sekimori_flow::Direction;
 pub use pipeline::{Engine, EngineError, EngineOptions, Stage};
+pub use sekimori_flow::Direction;
 pub use summary::Summary;

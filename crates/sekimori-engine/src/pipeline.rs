@@ -127,7 +127,11 @@ impl Engine {
     }
 
     /// Builds the pipeline writing EVE to the given writer (tests, stdout).
-    pub fn with_writer(cfg: Config, eve: EveWriter, eve_file: String) -> Result<Engine, EngineError> {
+    pub fn with_writer(
+        cfg: Config,
+        eve: EveWriter,
+        eve_file: String,
+    ) -> Result<Engine, EngineError> {
         let flows = FlowTable::new(cfg.flow_config()?).map_err(|e| ConfigError::Value {
             key: "flow".into(),
             value: String::new(),
@@ -291,7 +295,16 @@ impl Engine {
     /// Flow, stream and app handling of one (possibly reassembled) packet.
     fn packet(&mut self, pkt: &Packet<'_>, d: &Decoded<'_>, pkt_len: u32) {
         let full = self.stop_after == Stage::Full;
-        let Engine { flows, stream, hook, counters, checksums, .. } = self;
+        let Engine {
+            flows,
+            stream,
+            hook,
+            counters,
+            checksums,
+            cfg,
+            eve,
+            ..
+        } = self;
         let checksum_ok = match (*checksums, d.l4) {
             (Checksums::Off, _) => true,
             (_, L4::Tcp(_) | L4::Udp(_)) => {
@@ -306,9 +319,11 @@ impl Engine {
             }
             _ => true,
         };
-        let hit = flows.lookup_with(d, pkt.ts, pkt_len, |f: &Flow<FlowData>, dir, d| match d.l4 {
-            L4::Tcp(t) => stream.is_session_reuse(&f.user.tcp, dir, &t),
-            _ => false,
+        let hit = flows.lookup_with(d, pkt.ts, pkt_len, |f: &Flow<FlowData>, dir, d| {
+            match d.l4 {
+                L4::Tcp(t) => stream.is_session_reuse(&f.user.tcp, dir, &t),
+                _ => false,
+            }
         });
         let Some(hit) = hit else { return };
         let flow = hit.flow;
@@ -318,10 +333,49 @@ impl Engine {
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
                 let FlowData { tcp: sess, app, .. } = &mut flow.user;
-                let mut sink = HookSink { hook: hook.as_mut(), info: &info, slot: app };
+                let mut sink = HookSink {
+                    hook: hook.as_mut(),
+                    info: &info,
+                    slot: app,
+                };
                 let out = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
-                counters.stream_events += out.events.iter().count() as u64;
                 flow.state = flow_state_for(out.state, flow.state);
+                if !out.events.is_empty() {
+                    counters.stream_events += out.events.len() as u64;
+                    if cfg.outputs.stream_anomalies
+                        && cfg.outputs.eve_types.iter().any(|t| t == "anomaly")
+                    {
+                        let (sp, dp) = d.ports();
+                        let header = Header {
+                            ts: pkt.ts,
+                            flow_id: Some(flow.id()),
+                            pcap_cnt: Some(pkt.pcap_cnt),
+                            event_type: "anomaly",
+                            vlan: d.vlans(),
+                            endpoints: Some(Endpoints {
+                                src: d.src,
+                                sport: Some(sp),
+                                dst: d.dst,
+                                dport: Some(dp),
+                                proto: 6,
+                            }),
+                        };
+                        for e in out.events.iter() {
+                            eve.record("anomaly", |b| {
+                                write_anomaly(
+                                    b,
+                                    &AnomalyRecord {
+                                        header,
+                                        kind: "stream",
+                                        event: e.name(),
+                                        app_proto: None,
+                                        layer: None,
+                                    },
+                                )
+                            });
+                        }
+                    }
+                }
             }
             L4::Udp(_) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
@@ -349,9 +403,17 @@ impl Engine {
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
         {
-            let FlowData { tcp: sess, app, app_proto } = &mut e.flow.user;
+            let FlowData {
+                tcp: sess,
+                app,
+                app_proto,
+            } = &mut e.flow.user;
             if sess.has_session() {
-                let mut sink = HookSink { hook: self.hook.as_mut(), info: &info, slot: app };
+                let mut sink = HookSink {
+                    hook: self.hook.as_mut(),
+                    info: &info,
+                    slot: app,
+                };
                 self.stream.flush(sess, &mut sink);
             }
             if let Some(p) = self.hook.on_flow_end(&info, app) {
@@ -378,7 +440,8 @@ impl Engine {
         if self.cfg.outputs.stats && self.eve_type_enabled("stats") {
             self.write_stats();
         }
-        let events = std::mem::replace(&mut self.eve, EveWriter::new(Box::new(std::io::sink()))).finish()?;
+        let events =
+            std::mem::replace(&mut self.eve, EveWriter::new(Box::new(std::io::sink()))).finish()?;
         Ok(Summary {
             packets: self.counters.packets,
             bytes: self.counters.bytes,
@@ -400,7 +463,12 @@ impl Engine {
         let ts = self.last_ts;
         self.eve.record("stats", |b| {
             let mut o = Obj::new(b);
-            Header { ts, event_type: "stats", ..Default::default() }.write(&mut o);
+            Header {
+                ts,
+                event_type: "stats",
+                ..Default::default()
+            }
+            .write(&mut o);
             o.obj("stats", |s| {
                 s.obj("decoder", |d| {
                     d.u64("pkts", c.packets)
@@ -444,10 +512,12 @@ impl Engine {
                 });
                 s.obj("defrag", |f| {
                     f.obj("ipv4", |v| {
-                        v.u64("fragments", dfs.ipv4_fragments).u64("reassembled", dfs.ipv4_reassembled);
+                        v.u64("fragments", dfs.ipv4_fragments)
+                            .u64("reassembled", dfs.ipv4_reassembled);
                     });
                     f.obj("ipv6", |v| {
-                        v.u64("fragments", dfs.ipv6_fragments).u64("reassembled", dfs.ipv6_reassembled);
+                        v.u64("fragments", dfs.ipv6_fragments)
+                            .u64("reassembled", dfs.ipv6_reassembled);
                     });
                     f.u64("max_frag_hits", dfs.dropped_too_many_frags)
                         .u64("overlaps", dfs.overlaps)

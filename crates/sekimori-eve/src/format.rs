@@ -130,7 +130,10 @@ mod tests {
             timestamp_string(Timestamp::from_micros(1_468_449_727, 573_103)),
             "2016-07-13T22:42:07.573103+0000"
         );
-        assert_eq!(timestamp_string(Timestamp(0)), "1970-01-01T00:00:00.000000+0000");
+        assert_eq!(
+            timestamp_string(Timestamp(0)),
+            "1970-01-01T00:00:00.000000+0000"
+        );
         // Leap day and end of year.
         assert_eq!(
             timestamp_string(Timestamp::from_micros(951_782_400, 1)),

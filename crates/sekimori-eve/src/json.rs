@@ -75,7 +75,8 @@ impl<'b> Obj<'b> {
     /// A boolean field.
     pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
         self.key(k);
-        self.buf.extend_from_slice(if v { b"true" } else { b"false" });
+        self.buf
+            .extend_from_slice(if v { b"true" } else { b"false" });
         self
     }
 

@@ -163,9 +163,11 @@ pub fn write_flow(buf: &mut Vec<u8>, r: &FlowRecord<'_>) {
     }
     .write(&mut o);
     if let Some(i) = r.icmp {
-        o.u64("icmp_type", i.icmp_type.into()).u64("icmp_code", i.icmp_code.into());
+        o.u64("icmp_type", i.icmp_type.into())
+            .u64("icmp_code", i.icmp_code.into());
         if let Some((t, c)) = i.response {
-            o.u64("response_icmp_type", t.into()).u64("response_icmp_code", c.into());
+            o.u64("response_icmp_type", t.into())
+                .u64("response_icmp_code", c.into());
         }
     }
     if let Some(a) = r.app_proto {
@@ -258,7 +260,11 @@ pub struct AnomalyRecord<'a> {
 /// Writes an `anomaly` record into `buf`.
 pub fn write_anomaly(buf: &mut Vec<u8>, r: &AnomalyRecord<'_>) {
     let mut o = Obj::new(buf);
-    Header { event_type: "anomaly", ..r.header }.write(&mut o);
+    Header {
+        event_type: "anomaly",
+        ..r.header
+    }
+    .write(&mut o);
     if r.header.pcap_cnt.is_some() {
         o.str("pkt_src", "wire/pcap");
     }

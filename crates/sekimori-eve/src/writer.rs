@@ -42,7 +42,10 @@ impl EveWriter {
 
     /// Creates (truncates) the file at `path`.
     pub fn create(path: &Path) -> Result<Self, EveError> {
-        let f = File::create(path).map_err(|source| EveError::Create { path: path.to_owned(), source })?;
+        let f = File::create(path).map_err(|source| EveError::Create {
+            path: path.to_owned(),
+            source,
+        })?;
         Ok(Self::new(Box::new(f)))
     }
 
@@ -121,15 +124,23 @@ mod tests {
         w.record("anomaly", |b| b.extend_from_slice(b"{\"b\":2}"));
         w.record("flow", |b| b.extend_from_slice(b"{\"c\":3}"));
         let counts = w.finish().unwrap();
-        assert_eq!(counts, vec![("flow".to_string(), 2), ("anomaly".to_string(), 1)]);
-        assert_eq!(&*sink.0.lock().unwrap(), b"{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+        assert_eq!(
+            counts,
+            vec![("flow".to_string(), 2), ("anomaly".to_string(), 1)]
+        );
+        assert_eq!(
+            &*sink.0.lock().unwrap(),
+            b"{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"
+        );
     }
 
     #[test]
     fn write_error_is_reported_not_panicked() {
         let mut w = EveWriter::new(Box::new(Full));
         for _ in 0..100_000 {
-            w.record("flow", |b| b.extend_from_slice(b"{\"pad\":\"xxxxxxxxxxxxxxxx\"}"));
+            w.record("flow", |b| {
+                b.extend_from_slice(b"{\"pad\":\"xxxxxxxxxxxxxxxx\"}")
+            });
         }
         assert!(matches!(w.finish(), Err(EveError::Write(_))));
     }

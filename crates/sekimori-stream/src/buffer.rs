@@ -15,14 +15,30 @@ use crate::config::OverlapPolicy;
 use crate::engine::StreamSink;
 use crate::stats::StreamMemory;
 
-/// Memory charged per held segment (its metadata), in addition to its payload bytes.
+/// Memory charged per held segment (its metadata), in addition to the data blocks.
 pub(crate) const SEG_OVERHEAD: usize = 32;
 /// Blocks kept in the engine's pool at most.
-const POOL_MAX: usize = 256;
+const POOL_MAX: usize = 128;
 /// Largest block capacity worth pooling.
-const POOL_MAX_CAPACITY: usize = 256 * 1024;
-/// Initial capacity of a fresh block.
-const BLOCK_MIN_CAPACITY: usize = 4096;
+const POOL_MAX_CAPACITY: usize = 64 * 1024;
+/// A pooled buffer is reused for a new block of `len` bytes only if its capacity is at most
+/// `max(4 * len, POOL_REUSE_SLACK)`: small out-of-order pieces must not pin big buffers.
+const POOL_REUSE_SLACK: usize = 16 * 1024;
+
+/// Whether a pooled buffer of capacity `cap` may hold a new block of `len` bytes.
+fn pool_accepts(cap: usize, len: usize) -> bool {
+    cap <= len.saturating_mul(4).max(POOL_REUSE_SLACK)
+}
+
+/// Capacity an append of `add` bytes grows a block to (1.5x growth, computed here so that the
+/// memory it needs can be reserved before growing).
+fn grow_target(len: usize, cap: usize, add: usize) -> usize {
+    if cap - len.min(cap) >= add {
+        cap
+    } else {
+        len.saturating_add(add).max(cap.saturating_add(cap / 2))
+    }
+}
 /// Compact a block once this many consumed bytes sit at its front (and they are half of it).
 const COMPACT_AFTER: usize = 64 * 1024;
 
@@ -83,6 +99,13 @@ impl Env<'_> {
             false
         }
     }
+    /// Charges `n` bytes that are already allocated, even beyond the cap.
+    fn force_reserve(&mut self, n: usize) {
+        if n > 0 {
+            self.mem.force_reserve(n);
+            *self.held = self.held.saturating_add(n);
+        }
+    }
     fn unreserve(&mut self, n: usize) {
         let n = n.min(*self.held);
         if n > 0 {
@@ -103,10 +126,15 @@ impl Env<'_> {
         }
     }
     fn fresh(&mut self, len: usize) -> Vec<u8> {
-        match self.pool.pop() {
-            Some(v) => v,
-            None => Vec::with_capacity(len.max(BLOCK_MIN_CAPACITY)),
+        if self
+            .pool
+            .last()
+            .is_some_and(|v| pool_accepts(v.capacity(), len))
+            && let Some(v) = self.pool.pop()
+        {
+            return v;
         }
+        Vec::with_capacity(len)
     }
 }
 
@@ -149,6 +177,8 @@ pub(crate) struct Reassembly {
     max_seg_len: u64,
     /// Payload bytes held in blocks.
     stored: usize,
+    /// Capacity of the blocks' buffers (what is charged to the memory budget).
+    cap: usize,
 }
 
 impl Reassembly {
@@ -278,8 +308,10 @@ impl Reassembly {
                 }
             }
         }
-        let upper_need = new.len().saturating_add(SEG_OVERHEAD);
-        while !env.would_fit(upper_need) {
+        while !env.would_fit(
+            self.plan_capacity(env, w0, end_u)
+                .saturating_add(SEG_OVERHEAD),
+        ) {
             match self.evict_tail(env, w0) {
                 Some(n) => res.evicted += n,
                 None => break,
@@ -332,17 +364,28 @@ impl Reassembly {
         if res.overlap && !res.different && fresh == 0 {
             res.retransmission = true;
         }
-        let need = fresh + if duplicate { 0 } else { SEG_OVERHEAD };
-        if !env.reserve(need) {
+        let meta_cost = if duplicate { 0 } else { SEG_OVERHEAD };
+        let planned = if fresh == 0 {
+            0
+        } else {
+            self.plan_capacity(env, w0, end_u)
+        };
+        if !env.reserve(planned + meta_cost) {
             res.memcap = true;
             return res;
         }
-        if use_scratch {
+        let added = if use_scratch {
             let scratch = std::mem::take(env.scratch);
-            self.write(env, w0, &scratch);
+            let a = self.write(env, w0, &scratch);
             *env.scratch = scratch;
+            a
         } else {
-            self.write(env, w0, new);
+            self.write(env, w0, new)
+        };
+        if added < planned {
+            env.unreserve(planned - added);
+        } else {
+            env.force_reserve(added - planned);
         }
         if !duplicate {
             self.segs.insert(pos, meta);
@@ -395,10 +438,8 @@ impl Reassembly {
                 let skip = (self.delivered.min(b.end()) - bstart) as usize;
                 b.head += skip;
                 self.stored = self.stored.saturating_sub(skip);
-                let empty = b.head >= b.data.len();
-                env.unreserve(skip);
-                if empty && let Some(blk) = self.blocks.pop_front() {
-                    env.recycle(blk.data);
+                if b.head >= b.data.len() {
+                    self.pop_front_block(env);
                 }
                 continue;
             }
@@ -423,11 +464,8 @@ impl Reassembly {
                 b.off = b.off.saturating_add(b.head as u64);
                 b.head = 0;
             }
-            env.unreserve(n);
             if exhausted {
-                if let Some(blk) = self.blocks.pop_front() {
-                    env.recycle(blk.data);
-                }
+                self.pop_front_block(env);
             } else {
                 break;
             }
@@ -437,12 +475,13 @@ impl Reassembly {
 
     /// Drops everything held (no delivery) and returns the memory.
     pub fn clear(&mut self, env: &mut Env<'_>) {
-        let n = self.stored + self.segs.len() * SEG_OVERHEAD;
+        let n = self.cap + self.segs.len() * SEG_OVERHEAD;
         while let Some(b) = self.blocks.pop_front() {
             env.recycle(b.data);
         }
         self.segs.clear();
         self.stored = 0;
+        self.cap = 0;
         env.unreserve(n);
     }
 
@@ -486,12 +525,14 @@ impl Reassembly {
         }
         let cut = last.off.max(covered_to);
         let mut freed = 0u64;
+        let mut freed_cap = 0usize;
         if cut < last.end() {
             while let Some(b) = self.blocks.back_mut() {
                 if b.start() >= cut {
                     let n = b.data.len() - b.head;
                     freed += n as u64;
                     if let Some(blk) = self.blocks.pop_back() {
+                        freed_cap += blk.data.capacity();
                         env.recycle(blk.data);
                     }
                 } else {
@@ -505,7 +546,8 @@ impl Reassembly {
             }
         }
         self.stored = self.stored.saturating_sub(freed as usize);
-        env.unreserve(freed as usize + SEG_OVERHEAD);
+        self.cap = self.cap.saturating_sub(freed_cap);
+        env.unreserve(freed_cap + SEG_OVERHEAD);
         Some(freed)
     }
 
@@ -567,8 +609,62 @@ impl Reassembly {
         }
     }
 
-    /// Writes `data` at stream offset `w0`, overwriting held bytes and filling holes.
-    fn write(&mut self, env: &mut Env<'_>, w0: u64, data: &[u8]) {
+    /// Removes the (exhausted) first block, returning its buffer and its memory.
+    fn pop_front_block(&mut self, env: &mut Env<'_>) {
+        if let Some(blk) = self.blocks.pop_front() {
+            let c = blk.data.capacity();
+            self.cap = self.cap.saturating_sub(c);
+            env.unreserve(c);
+            env.recycle(blk.data);
+        }
+    }
+
+    /// Buffer capacity writing `[w0, end)` would add (same decisions as `write`).
+    fn plan_capacity(&self, env: &Env<'_>, w0: u64, end: u64) -> usize {
+        let mut pos = w0;
+        let mut i = self.blocks.partition_point(|b| b.end() <= pos);
+        let mut pool_left = env.pool.len();
+        let mut need = 0usize;
+        while pos < end {
+            if let Some(b) = self.blocks.get(i)
+                && b.start() <= pos
+            {
+                pos = end.min(b.end());
+                i += 1;
+                continue;
+            }
+            let hole_end = self.blocks.get(i).map_or(end, |b| end.min(b.start()));
+            let fill = (hole_end - pos) as usize;
+            let prev = if i > 0 { self.blocks.get(i - 1) } else { None };
+            match prev {
+                Some(b) if b.end() == pos => {
+                    let (len, cap) = (b.data.len(), b.data.capacity());
+                    need += grow_target(len, cap, fill) - cap;
+                }
+                _ => {
+                    let pooled = pool_left
+                        .checked_sub(1)
+                        .and_then(|k| env.pool.get(k))
+                        .map(Vec::capacity)
+                        .filter(|c| pool_accepts(*c, fill));
+                    match pooled {
+                        Some(c) => {
+                            pool_left -= 1;
+                            need += c.max(fill);
+                        }
+                        None => need += fill,
+                    }
+                }
+            }
+            pos = hole_end;
+        }
+        need
+    }
+
+    /// Writes `data` at stream offset `w0`, overwriting held bytes and filling holes; returns
+    /// the buffer capacity this added.
+    fn write(&mut self, env: &mut Env<'_>, w0: u64, data: &[u8]) -> usize {
+        let cap_before = self.cap;
         let end = w0 + data.len() as u64;
         let mut pos = w0;
         let mut i = self.blocks.partition_point(|b| b.end() <= pos);
@@ -597,11 +693,18 @@ impl Reassembly {
             let append = i > 0 && self.blocks.get(i - 1).is_some_and(|b| b.end() == pos);
             if append {
                 if let Some(b) = self.blocks.get_mut(i - 1) {
+                    let cap = b.data.capacity();
+                    let target = grow_target(b.data.len(), cap, src.len());
+                    if target > cap {
+                        b.data.reserve_exact(target - b.data.len());
+                    }
                     b.data.extend_from_slice(src);
+                    self.cap = self.cap + b.data.capacity() - cap;
                 }
             } else {
                 let mut v = env.fresh(src.len());
                 v.extend_from_slice(src);
+                self.cap += v.capacity();
                 self.blocks.insert(
                     i,
                     Block {
@@ -615,6 +718,38 @@ impl Reassembly {
             self.stored += src.len();
             pos = hole_end;
         }
+        self.cap.saturating_sub(cap_before)
+    }
+
+    /// Test helper: checks the structural invariants and returns the memory this buffer
+    /// should be charged for.
+    #[cfg(test)]
+    pub fn check(&self) -> usize {
+        let mut prev_end = self.delivered;
+        let (mut cap, mut stored) = (0usize, 0usize);
+        for b in &self.blocks {
+            assert!(b.head < b.data.len(), "empty block kept");
+            assert!(
+                b.start() >= prev_end,
+                "blocks overlap or precede the delivered point"
+            );
+            prev_end = b.end();
+            cap += b.data.capacity();
+            stored += b.data.len() - b.head;
+        }
+        assert_eq!(cap, self.cap, "capacity accounting");
+        assert_eq!(stored, self.stored, "stored bytes accounting");
+        assert!(self.data_end >= prev_end || self.blocks.is_empty());
+        let mut last = (0u64, 0u64);
+        for s in &self.segs {
+            assert!(
+                (s.off, s.len) > last || last == (0, 0),
+                "segments unsorted or duplicated"
+            );
+            last = (s.off, s.len);
+            assert!(s.len <= self.max_seg_len);
+        }
+        cap + self.segs.len() * SEG_OVERHEAD
     }
 
     /// Test helper: the ordered list of held segments as (offset, length).
@@ -861,5 +996,40 @@ mod tests {
         assert_eq!(h.mem.used(), 0);
         assert_eq!(h.held, 0);
         assert_eq!(r.stored(), 0);
+    }
+}
+
+#[cfg(test)]
+mod perf_probe {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn random_insert_cost() {
+        for n in [4096usize, 16384] {
+            let mem = StreamMemory::new(usize::MAX);
+            let mut held = 0;
+            let mut pool = Vec::new();
+            let mut scratch = Vec::new();
+            let mut r = Reassembly::default();
+            let mut x: u64 = 0x1234_5678;
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let off = 1 + (x % (n as u64 * 4)) * 2;
+                let mut env = Env {
+                    policy: OverlapPolicy::Bsd,
+                    inline: false,
+                    max_segs: n,
+                    mem: &mem,
+                    held: &mut held,
+                    pool: &mut pool,
+                    scratch: &mut scratch,
+                };
+                r.insert(&mut env, off as i64, b"x");
+            }
+            eprintln!("n={n}: {:?} total, {} segs", t.elapsed(), r.segment_count());
+        }
     }
 }

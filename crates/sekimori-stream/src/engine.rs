@@ -1106,6 +1106,7 @@ impl StreamEngine {
     }
 
     /// Gives a segment's payload to the sender's reassembly buffer.
+    #[allow(clippy::too_many_arguments)]
     fn handle_data<S: StreamSink>(
         &mut self,
         sess: &mut TcpSession,
@@ -1214,12 +1215,11 @@ impl StreamEngine {
         } else {
             self.data_limit(sess, i)
         };
-        let gap_limit = if flush {
-            u64::MAX
-        } else {
-            sess.half[i].acked_offset()
-        };
+        let acked = sess.half[i].acked_offset();
+        // Gaps up to the acknowledged point are real losses (Suricata's `*_gap`); at flush the
+        // remaining holes are skipped too, counted but not flagged.
         let mut d = Delivered::default();
+        let mut tail = Delivered::default();
         {
             let TcpSession {
                 half, held, mem, ..
@@ -1235,13 +1235,19 @@ impl StreamEngine {
                 scratch: &mut self.scratch,
             };
             h.reasm
-                .release(&mut env, role_dir(i), data_limit, gap_limit, sink, &mut d);
+                .release(&mut env, role_dir(i), data_limit, acked, sink, &mut d);
+            if flush {
+                h.reasm
+                    .release(&mut env, role_dir(i), u64::MAX, u64::MAX, sink, &mut tail);
+            }
         }
-        self.stats.bytes_delivered += d.bytes;
+        self.stats.bytes_delivered += d.bytes + tail.bytes;
+        self.stats.gaps += d.gaps + tail.gaps;
+        self.stats.gap_bytes += d.gap_bytes + tail.gap_bytes;
         if d.gaps > 0 {
-            self.stats.gaps += d.gaps;
-            self.stats.gap_bytes += d.gap_bytes;
             sess.half[i].had_gap = true;
+        }
+        if d.gaps + tail.gaps > 0 {
             self.event(out, StreamEvent::ReassemblySeqGap);
         }
         let h = &mut sess.half[i];

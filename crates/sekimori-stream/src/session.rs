@@ -226,7 +226,8 @@ impl TcpSession {
             flow_dir
         }
     }
-    /// A gap was declared in this direction (EVE `ts_gap` / `tc_gap`).
+    /// Data the receiver acknowledged was missing in this direction and skipped (EVE `ts_gap` /
+    /// `tc_gap`). Holes skipped only at `flush` (never acknowledged) do not set it.
     pub fn had_gap(&self, dir: Direction) -> bool {
         self.half[dir.index()].had_gap
     }

@@ -133,6 +133,14 @@ impl StreamMemory {
             }
         }
     }
+    /// Charges `n` bytes unconditionally (memory that is already allocated).
+    pub fn force_reserve(&self, n: usize) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                Some(c.saturating_add(n))
+            });
+    }
     /// Gives `n` bytes back (saturating at zero).
     pub fn release(&self, n: usize) {
         let mut cur = self.used.load(Ordering::Relaxed);

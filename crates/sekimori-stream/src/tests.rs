@@ -186,6 +186,11 @@ impl Conn {
             b"",
         )
     }
+    /// Buffer invariants hold and the session's memory matches its buffers.
+    fn check(&self) {
+        let want = self.sess.half[0].reasm.check() + self.sess.half[1].reasm.check();
+        assert_eq!(self.sess.memory(), want, "session memory accounting");
+    }
     fn flush(&mut self) {
         self.eng.flush(&mut self.sess, &mut self.rec);
     }
@@ -1184,6 +1189,11 @@ fn flush_delivers_buffered_with_gaps() {
     c.flush();
     assert_eq!(c.rec.stream(TS), b"abc___ghi");
     assert_eq!(c.rec.gaps(TS), vec![3]);
+    assert!(
+        !c.sess.had_gap(TS),
+        "an unacknowledged hole is not a Suricata gap"
+    );
+    assert_eq!(c.stats().gaps, 1);
     assert_eq!(c.rec.stream(TC), b"srv");
     assert_eq!(c.rec.closes(), vec![TS, TC]);
     assert_eq!(c.eng.memory().used(), 0);
@@ -1334,6 +1344,7 @@ fn random_segmentation_permutation_duplicates() {
         let mut have = vec![false; len];
         for (off, n) in &segs {
             c.c_data(*off as u32, &msg[*off..off + n]);
+            c.check();
             have[*off..off + n].iter_mut().for_each(|b| *b = true);
             if rng.below(4) == 0 {
                 // acknowledge the contiguous prefix received so far, as the receiver would
@@ -1379,6 +1390,7 @@ fn random_with_interleaved_acks() {
         let mut have = vec![false; len];
         for (i, (off, n)) in segs.iter().enumerate() {
             c.c_data(*off as u32, &msg[*off..off + n]);
+            c.check();
             for b in have.iter_mut().skip(*off).take(*n) {
                 *b = true;
             }
@@ -1419,6 +1431,11 @@ fn delivered_never_exceeds_sent_under_garbage() {
             let len = rng.below(300);
             let payload = vec![0xAAu8; len];
             let o = c.send(dir, seq, ack, flags, &payload);
+            c.check();
+            if o.reuse {
+                c.flush();
+                c.sess = TcpSession::default();
+            }
             if let Some(role) = o.role {
                 sent[role.index()] += len as u64;
             } else {
@@ -1472,7 +1489,10 @@ fn tcp_fast_open_data_ignored_by_server() {
 
 #[test]
 fn syn_flood_event() {
-    let cfg = StreamConfig { max_syn_queued: 2, ..StreamConfig::default() };
+    let cfg = StreamConfig {
+        max_syn_queued: 2,
+        ..StreamConfig::default()
+    };
     let mut c = Conn::new(cfg);
     c.send(TS, 100, 0, F::SYN, b"");
     assert!(!c.send(TS, 200, 0, F::SYN, b"").invalid);
@@ -1484,7 +1504,10 @@ fn syn_flood_event() {
 
 #[test]
 fn inline_rejects_server_data_before_3whs_ack() {
-    let mut c = Conn::new(StreamConfig { inline: true, ..StreamConfig::default() });
+    let mut c = Conn::new(StreamConfig {
+        inline: true,
+        ..StreamConfig::default()
+    });
     c.send(TS, 1000, 0, F::SYN, b"");
     c.send(TC, 5000, 1001, SA, b"");
     let o = c.send(TC, 5001, 1001, PA, b"injected");
@@ -1515,7 +1538,10 @@ fn client_rst_after_fin_suricata_parity() {
 
 #[test]
 fn reverse_roles_swaps_directions() {
-    let mut c = Conn::new(StreamConfig { midstream: true, ..StreamConfig::default() });
+    let mut c = Conn::new(StreamConfig {
+        midstream: true,
+        ..StreamConfig::default()
+    });
     // picked up from the server's response: the flow thinks the server is the client
     c.send(TS, 900, 100, PA, b"HTTP/1.1 200 OK");
     assert!(!c.sess.is_reversed());
@@ -1546,7 +1572,10 @@ fn note_flags_only_records_flags() {
 fn ack_pickup_on_server_packet_keeps_flow_orientation() {
     // A midstream flow whose first packet came from the server: roles follow the flow (as
     // Suricata before any app-layer swap); the server's data is "to_server" data.
-    let mut c = Conn::new(StreamConfig { midstream: true, ..StreamConfig::default() });
+    let mut c = Conn::new(StreamConfig {
+        midstream: true,
+        ..StreamConfig::default()
+    });
     let o = c.send(TC, 900, 100, PA, b"resp");
     assert_eq!(o.role, Some(TC));
     assert!(!c.sess.is_reversed());
