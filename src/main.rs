@@ -291,19 +291,26 @@ fn print_summary(s: &Summary, log_dir: &Path, wall: Duration) {
 #[cfg(feature = "live")]
 fn run_live(args: RunArgs) -> Result<ExitCode> {
     let mut engine = make_engine(&args.common)?;
-    let mut source =
-        sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let started = Instant::now();
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        match source.next_packet()? {
-            Some(pkt) => engine.process(&pkt),
-            None => break,
-        }
+    let mut source = sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
+    // Ctrl-C (or SIGTERM) ends the capture cleanly: flows are flushed and logged, stats written.
+    let stop = source.stop_flag();
+    ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::Relaxed))
+        .context("cannot install the signal handler")?;
+    if !args.common.quiet {
+        eprintln!("sekimori: capturing on {} (Ctrl-C to stop)", args.interface);
     }
+    let started = Instant::now();
+    while let Some(pkt) = source.next_packet()? {
+        engine.process(&pkt);
+    }
+    let capture = source.stats();
     let summary = engine.finish()?;
     if !args.common.quiet {
         print_summary(&summary, &args.common.log_dir, started.elapsed());
+        eprintln!(
+            "  kernel:     {} received, {} dropped",
+            capture.kernel_received, capture.kernel_dropped
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

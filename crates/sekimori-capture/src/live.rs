@@ -5,6 +5,9 @@
 //! borrow checker cannot prove the timed-out attempt's borrow dead), so one `memcpy` of at most
 //! `snaplen` bytes per packet is the price; no allocation happens after the first packets.
 
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::cell::RefCell;
 
 use crate::stats::{CaptureStats, Progress};
@@ -27,6 +30,7 @@ pub struct LiveSource {
     cnt: u64,
     bytes: u64,
     errors: u64,
+    stop: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for LiveSource {
@@ -65,7 +69,11 @@ impl LiveSource {
             .timeout(READ_TIMEOUT_MS)
             .buffer_size(KERNEL_BUFFER)
             .open()
-            .map_err(|e| err("open", e))?;
+            .map_err(|e| err("open", e))?
+            // Non-blocking: with TPACKET_V3 the read timeout never fires on an idle interface,
+            // so the reader polls the descriptor itself (see `wait_readable`).
+            .setnonblock()
+            .map_err(|e| err("set non-blocking", e))?;
         if let Some(f) = bpf {
             cap.filter(f, true).map_err(|e| err("bpf filter", e))?;
         }
@@ -78,7 +86,14 @@ impl LiveSource {
             cnt: 0,
             bytes: 0,
             errors: 0,
+            stop: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// A flag that ends the capture: once set (e.g. from a signal handler), `next_packet`
+    /// returns `Ok(None)` within one read timeout.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
     }
 
     /// The interface name.
@@ -92,10 +107,22 @@ impl LiveSource {
     }
 }
 
+/// Waits until `fd` is readable or `timeout_ms` passed (EINTR, e.g. a signal, also returns).
+fn wait_readable(fd: std::os::fd::RawFd, timeout_ms: i32) {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: `p` is a valid pollfd for the duration of the call and nfds is 1.
+    unsafe {
+        libc::poll(&mut p, 1, timeout_ms);
+    }
+}
+
 impl PacketSource for LiveSource {
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         let cap = self.cap.get_mut();
         let (ts, orig_len) = loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
             match cap.next_packet() {
                 Ok(p) => {
                     // time_t / suseconds_t are i64 here but i32 on some platforms.
@@ -108,7 +135,13 @@ impl PacketSource for LiveSource {
                     self.buf.extend_from_slice(p.data);
                     break (Timestamp(ns), p.header.len.max(p.data.len() as u32));
                 }
-                Err(pcap::Error::TimeoutExpired) => continue,
+                Err(pcap::Error::TimeoutExpired) => {
+                    if self.stop.load(Ordering::Relaxed) {
+                        return Ok(None);
+                    }
+                    wait_readable(cap.as_raw_fd(), READ_TIMEOUT_MS);
+                    continue;
+                }
                 Err(pcap::Error::NoMorePackets) => return Ok(None),
                 Err(e) => {
                     self.errors += 1;
