@@ -440,3 +440,33 @@ fn flows_are_logged_with_exact_counters() {
     assert_eq!(f["src_ip"], "10.0.0.1");
     assert_eq!(f["dest_port"], 80);
 }
+
+#[test]
+fn truncated_headers_become_logged_decoder_anomalies() {
+    // A TCP/IPv4 frame cut inside the TCP header, and an IPv4 header claiming more bytes than
+    // were captured: counted and logged as Suricata's decoder events, never a panic.
+    let mut t = Trace::new(Link::Ethernet);
+    let full = tcp_packet(ep("10.0.0.1:40020"), ep("192.0.2.80:80"), 1, 0, sekimori_fixtures::TcpFlags::SYN, b"");
+    let mut cut = full[..30].to_vec(); // 20-byte IP header + 10 of the 20 TCP header bytes,
+    cut[2..4].copy_from_slice(&30u16.to_be_bytes()); // with an IP length that agrees
+    t.push_ip(&cut);
+    let mut long = udp_packet(ep("10.0.0.1:5002"), ep("192.0.2.53:53"), b"abcd");
+    long[2..4].copy_from_slice(&200u16.to_be_bytes()); // total length 200 > 32 captured
+    t.push_ip(&long);
+    let quiet = run(&t);
+    assert!(quiet.eve.iter().all(|r| r["event_type"] != "anomaly"), "off by default, as Suricata ships");
+    let r = run_with(&t, "[outputs]\ndecode_anomalies = true\n");
+    let events: Vec<String> = r
+        .eve
+        .iter()
+        .filter(|r| r["event_type"] == "anomaly")
+        .map(|a| {
+            assert_eq!(a["anomaly"]["type"], "decode");
+            format!("{}:{}", a["pcap_cnt"], a["anomaly"]["event"].as_str().unwrap())
+        })
+        .collect();
+    assert!(events.iter().any(|e| e.starts_with("1:decoder.tcp.")), "{events:?}");
+    assert!(events.contains(&"2:decoder.ipv4.trunc_pkt".to_string()), "{events:?}");
+    let stats = r.eve.iter().find(|r| r["event_type"] == "stats").unwrap();
+    assert_eq!(stats["stats"]["decoder"]["event"]["ipv4.trunc_pkt"], 1);
+}
