@@ -6,25 +6,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// `../shared` beside the repository (or `$SEKIMORI_SHARED`), when present.
-///
-/// Returns None when absent, unless `SEKIMORI_REQUIRE_SHARED` is set (as CI does), in which case
-/// a missing directory is a test failure rather than a silent skip.
+/// `../shared` beside the repository (or `$SEKIMORI_SHARED`), when present; see
+/// `sekimori_fixtures::shared::dir` (a missing directory fails under `SEKIMORI_REQUIRE_SHARED`).
 pub fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEKIMORI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    if dir.join("data").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("SEKIMORI_REQUIRE_SHARED").is_some() {
-        panic!(
-            "{} is missing and SEKIMORI_REQUIRE_SHARED is set",
-            dir.display()
-        );
-    }
-    eprintln!("skipping: reference data not found at {}", dir.display());
-    None
+    sekimori_fixtures::shared::dir()
 }
 
 /// Runs `sekimori` with `args`; returns its output.
@@ -72,21 +57,5 @@ pub fn of_type<'a>(eve: &'a [Value], t: &str) -> Vec<&'a Value> {
 
 /// Every pcap/pcapng file below `dir`, sorted.
 pub fn pcaps_below(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    sekimori_fixtures::shared::pcaps_below(dir)
 }

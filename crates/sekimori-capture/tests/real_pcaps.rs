@@ -2,19 +2,12 @@
 //! Expected counts/bytes were computed independently (a few lines of Python over the raw
 //! records) and cross-checked against the highest `pcap_cnt` Suricata logged where it logged any.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sekimori_capture::{LinkType, MultiFileSource, PacketSource, PcapFile, Timestamp};
 
-const SV: &str = "/work/shared/data/suricata-verify/tests";
-
 fn sv(rel: &str) -> Option<PathBuf> {
-    let root = Path::new(SV);
-    if !root.is_dir() {
-        eprintln!("skipping: {SV} not present");
-        return None;
-    }
-    Some(root.join(rel))
+    sekimori_fixtures::shared::suricata_verify_tests().map(|root| root.join(rel))
 }
 
 /// (file, link type, packets, captured bytes, first timestamp secs, first usecs)

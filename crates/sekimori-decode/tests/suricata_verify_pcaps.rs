@@ -9,39 +9,12 @@ use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
 use sekimori_capture::LinkType;
 use sekimori_decode::{Anomaly, DecodeStats, L4, decode, tcp_udp_checksum_valid};
 
-/// The suricata-verify tests directory: `shared/` beside the repository (as CI lays it out), else
-/// /work/shared. None when absent, unless SEKIMORI_REQUIRE_SHARED is set (CI): then it is fatal.
 fn sv_root() -> Option<PathBuf> {
-    let beside =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/suricata-verify/tests");
-    let root = [
-        beside,
-        PathBuf::from("/work/shared/data/suricata-verify/tests"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir());
-    if root.is_none() {
-        assert!(
-            std::env::var_os("SEKIMORI_REQUIRE_SHARED").is_none(),
-            "shared/data/suricata-verify is required (SEKIMORI_REQUIRE_SHARED) but missing"
-        );
-        eprintln!("shared/data/suricata-verify missing; skipping");
-    }
-    root
+    sekimori_fixtures::shared::suricata_verify_tests()
 }
 
 fn pcaps(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            pcaps(&p, out);
-        } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-            out.push(p);
-        }
-    }
+    out.extend(sekimori_fixtures::shared::pcaps_below(dir));
 }
 
 /// (link type, captured bytes) of every packet of a pcap or pcapng file.

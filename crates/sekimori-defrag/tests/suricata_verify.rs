@@ -9,25 +9,8 @@ use sekimori_capture::{LinkType, Timestamp};
 use sekimori_decode::{Anomaly, L4, decode, tcp_udp_checksum_valid};
 use sekimori_defrag::{DefragConfig, DefragOutcome, Defragmenter};
 
-/// The suricata-verify tests directory: `shared/` beside the repository (as CI lays it out), else
-/// /work/shared. None when absent, unless SEKIMORI_REQUIRE_SHARED is set (CI): then it is fatal.
 fn sv_root() -> Option<PathBuf> {
-    let beside =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/suricata-verify/tests");
-    let root = [
-        beside,
-        PathBuf::from("/work/shared/data/suricata-verify/tests"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir());
-    if root.is_none() {
-        assert!(
-            std::env::var_os("SEKIMORI_REQUIRE_SHARED").is_none(),
-            "shared/data/suricata-verify is required (SEKIMORI_REQUIRE_SHARED) but missing"
-        );
-        eprintln!("shared/data/suricata-verify missing; skipping");
-    }
-    root
+    sekimori_fixtures::shared::suricata_verify_tests()
 }
 
 fn read_packets(path: &Path) -> Vec<(Timestamp, LinkType, Vec<u8>)> {
@@ -162,19 +145,7 @@ fn ipv6_malformed_fragments_overlap_on_packet_8() {
 #[test]
 fn corpus_fragments_reassemble_cleanly() {
     let Some(root) = sv_root() else { return };
-    fn pcaps(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                pcaps(&p, out);
-            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    pcaps(&root, &mut files);
-    files.sort();
+    let files = sekimori_fixtures::shared::pcaps_below(&root);
     let mut total_frags = 0;
     let mut total_done = 0;
     for f in &files {

@@ -45,6 +45,7 @@ pub mod link;
 pub mod packet;
 pub mod pcap;
 pub mod sample;
+pub mod shared;
 pub mod tcp;
 pub mod trace;
 

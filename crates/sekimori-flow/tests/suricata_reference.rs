@@ -13,8 +13,6 @@ use std::path::Path;
 use sekimori_capture::{PacketSource, PcapFile};
 use sekimori_flow::{Direction, EndedFlow, FlowConfig, FlowState, FlowTable};
 
-const SV: &str = "/work/shared/data/suricata-verify/tests";
-const EVE: &str = "/work/shared/data/suricata-verify-eve";
 
 /// Tests whose flows differ for reasons outside the flow table.
 const EXPECTED_DIFF: &[(&str, &str)] = &[
@@ -193,11 +191,11 @@ fn run(pcap: &Path, midstream: bool) -> Vec<Row> {
 
 #[test]
 fn flows_match_suricata_reference() {
-    let index = Path::new(EVE).join("INDEX.tsv");
-    let Ok(text) = std::fs::read_to_string(&index) else {
-        eprintln!("reference data not found; skipped");
-        return;
-    };
+    let Some(shared) = sekimori_fixtures::shared::dir() else { return };
+    let sv = shared.join("data/suricata-verify/tests");
+    let sv = sv.to_str().expect("UTF-8 path");
+    let eve_root = shared.join("data/suricata-verify-eve");
+    let text = std::fs::read_to_string(eve_root.join("INDEX.tsv")).expect("INDEX.tsv");
     let (mut compared, mut unexpected) = (0, Vec::new());
     for line in text.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -210,10 +208,10 @@ fn flows_match_suricata_reference() {
         let Some(pcap) = cmd.split(" -r ").nth(1).and_then(|s| s.split(' ').next()) else {
             continue;
         };
-        let pcap = pcap.replace("$SV", SV);
+        let pcap = pcap.replace("$SV", sv);
         let midstream = cmd.contains("stream.midstream=true");
         let mine = multiset(run(Path::new(&pcap), midstream));
-        let theirs = multiset(eve_rows(&Path::new(EVE).join(test).join("eve.json")));
+        let theirs = multiset(eve_rows(&eve_root.join(test).join("eve.json")));
         compared += 1;
         let same = mine == theirs;
         let expected_diff = EXPECTED_DIFF.iter().any(|(t, _)| t == test);

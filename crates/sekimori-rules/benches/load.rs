@@ -4,15 +4,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sekimori_rules::{Classifications, Vars, load_str};
 
 fn bench_load(c: &mut Criterion) {
-    let path = "/work/shared/data/rules/et-open.rules";
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("skipping: {path} absent");
+    let Some(dir) = sekimori_fixtures::shared::path("data/rules") else { return };
+    let path = dir.join("et-open.rules");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipping: {} absent", path.display());
         return;
     };
-    let (classes, _) = Classifications::load(std::path::Path::new(
-        "/work/shared/data/rules/et-open.classification.config",
-    ))
-    .unwrap_or_default();
+    let (classes, _) = Classifications::load(&dir.join("et-open.classification.config")).unwrap_or_default();
     let vars = Vars::suricata_defaults();
     let mut g = c.benchmark_group("rules");
     g.sample_size(10);

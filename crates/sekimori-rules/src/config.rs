@@ -427,11 +427,10 @@ mod tests {
 
     #[test]
     fn et_classification_file() {
-        let p = Path::new("/work/shared/data/rules/et-open.classification.config");
-        if !p.exists() {
-            eprintln!("skipping: {} absent", p.display());
+        let Some(p) = sekimori_fixtures::shared::path("data/rules/et-open.classification.config") else {
             return;
-        }
+        };
+        let p = p.as_path();
         let (c, errs) = Classifications::load(p).unwrap();
         assert!(errs.is_empty(), "{errs:?}");
         assert!(c.len() > 30);

@@ -4,7 +4,6 @@
 use sekimori_rules::{Classifications, ErrorKind, RuleSet, Vars, load_files};
 use std::path::{Path, PathBuf};
 
-const ROOT: &str = "/work/shared/data/suricata-verify/tests";
 
 fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -33,12 +32,9 @@ fn failed_sids(set: &RuleSet) -> Vec<u32> {
 
 #[test]
 fn expected_rejections() {
-    if !Path::new(ROOT).exists() {
-        eprintln!("skipping: {ROOT} is absent");
-        return;
-    }
+    let Some(root) = sekimori_fixtures::shared::suricata_verify_tests() else { return };
     // detect-bsize-01: content longer than the bsize allows (sids 1-6, 8, 9 fail; 7, 10, 11 load)
-    let set = load(&Path::new(ROOT).join("detect-bsize-01/test.rules"));
+    let set = load(&root.join("detect-bsize-01/test.rules"));
     assert_eq!(failed_sids(&set), vec![1, 2, 3, 4, 5, 6, 8, 9]);
     assert!(
         set.errors
@@ -75,7 +71,7 @@ fn expected_rejections() {
     assert_eq!(set.rules.len(), 3);
 
     // detect-content-strip-whitespace-01: 4 contents with whitespace under strip_whitespace
-    let set = load(&Path::new(ROOT).join("detect-content-strip-whitespace-01/test.rules"));
+    let set = load(&root.join("detect-content-strip-whitespace-01/test.rules"));
     assert_eq!(failed_sids(&set), vec![1, 3, 4, 5]);
     assert!(set.errors.iter().all(|e| {
         e.error
@@ -84,7 +80,7 @@ fn expected_rejections() {
     }));
 
     // pcre-invalid-rule-01: 11 loaded, 13 failed ("Expression seen with a sticky buffer")
-    let set = load(&Path::new(ROOT).join("pcre-invalid-rule-01/test.rules"));
+    let set = load(&root.join("pcre-invalid-rule-01/test.rules"));
     assert_eq!(set.rules.len(), 11);
     assert_eq!(failed_sids(&set), (1..=13).collect::<Vec<_>>());
     let sticky = set
@@ -108,12 +104,9 @@ fn expected_rejections() {
 
 #[test]
 fn all_other_rule_files_load() {
-    if !Path::new(ROOT).exists() {
-        eprintln!("skipping: {ROOT} is absent");
-        return;
-    }
+    let Some(root) = sekimori_fixtures::shared::suricata_verify_tests() else { return };
     let mut files = Vec::new();
-    rule_files(Path::new(ROOT), &mut files);
+    rule_files(&root, &mut files);
     assert!(files.len() > 100);
     let expected_bad = [
         "detect-bsize-01",
