@@ -171,6 +171,9 @@ fn override_path(key: &str) -> Option<Vec<String>> {
         if key.ends_with(".anomaly.types.stream") {
             return Some(vec!["outputs".into(), "stream_anomalies".into()]);
         }
+        if key.ends_with(".anomaly.types.applayer") {
+            return Some(vec!["outputs".into(), "app_anomalies".into()]);
+        }
         if key.ends_with(".anomaly.types.decode") {
             return Some(vec!["outputs".into(), "decode_anomalies".into()]);
         }
@@ -495,6 +498,8 @@ pub struct OutputsSection {
     pub decode_anomalies: bool,
     /// Write stream anomalies (`anomaly` with type `stream`); off by default, as Suricata ships.
     pub stream_anomalies: bool,
+    /// Write app-layer anomalies (`anomaly` with type `applayer`); on, as Suricata ships.
+    pub app_anomalies: bool,
     /// Write a final `stats` record.
     pub stats: bool,
 }
@@ -503,14 +508,10 @@ impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {
             eve_filename: "eve.json".into(),
-            eve_types: vec![
-                "alert".into(),
-                "anomaly".into(),
-                "flow".into(),
-                "stats".into(),
-            ],
+            eve_types: ["alert", "anomaly", "http", "dns", "flow", "stats"].map(String::from).to_vec(),
             decode_anomalies: false,
             stream_anomalies: false,
+            app_anomalies: true,
             stats: true,
         }
     }

@@ -3,6 +3,7 @@
 //! the final records. Configuration comes from [`Config`] (TOML, every key optional).
 #![deny(missing_docs)]
 
+mod app;
 pub mod config;
 pub mod hook;
 mod pipeline;

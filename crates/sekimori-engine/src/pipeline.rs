@@ -1,7 +1,9 @@
 //! The per-packet pipeline and the end-of-run flush.
 
 use crate::config::{Config, ConfigError};
+use crate::app::{EveApp, Fanout, ctx as app_ctx};
 use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
+use sekimori_app::{AppConfig, AppLayer};
 use crate::summary::Summary;
 use sekimori_capture::{LinkType, Packet, Timestamp};
 use sekimori_decode::{DecodeStats, Decoded, L4, decode, tcp_udp_checksum_valid};
@@ -11,7 +13,7 @@ use sekimori_eve::{
     write_anomaly, write_flow,
 };
 use sekimori_flow::{Direction, EndedFlow, Flow, FlowState, FlowTable};
-use sekimori_stream::{StreamEngine, StreamSink, TcpSession, TcpState};
+use sekimori_stream::{StreamEngine, TcpSession, TcpState};
 use std::path::PathBuf;
 
 /// Errors that stop the engine from starting or finishing.
@@ -67,7 +69,10 @@ impl std::str::FromStr for Stage {
 #[derive(Default)]
 pub struct FlowData {
     tcp: TcpSession,
+    /// The protocol layer's state.
     app: AppSlot,
+    /// The external hook's state.
+    hook: AppSlot,
     app_proto: Option<&'static str>,
 }
 
@@ -106,6 +111,7 @@ pub struct Engine {
     defrag: Defragmenter,
     flows: FlowTable<FlowData>,
     stream: StreamEngine,
+    app: AppLayer,
     hook: Box<dyn AppHook>,
     eve: EveWriter,
     eve_file: String,
@@ -159,6 +165,11 @@ impl Engine {
             stream: StreamEngine::new(cfg.stream_config()?),
             flows,
             decode_stats: DecodeStats::default(),
+            app: AppLayer::new(AppConfig::default()).map_err(|e| ConfigError::Value {
+                key: "app".into(),
+                value: String::new(),
+                reason: e.to_string(),
+            })?,
             hook: Box::new(NoApp),
             eve,
             eve_file,
@@ -250,6 +261,7 @@ impl Engine {
                         event: a.name(),
                         app_proto: None,
                         layer: None,
+                        tx_id: None,
                     },
                 )
             });
@@ -298,6 +310,7 @@ impl Engine {
         let Engine {
             flows,
             stream,
+            app,
             hook,
             counters,
             checksums,
@@ -332,19 +345,30 @@ impl Engine {
             _ if !full => {}
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
-                let FlowData { tcp: sess, app, .. } = &mut flow.user;
-                let mut sink = HookSink {
-                    hook: hook.as_mut(),
-                    info: &info,
-                    slot: app,
+                let FlowData { tcp: sess, app: app_slot, hook: hook_slot, .. } = &mut flow.user;
+                let mut out = EveApp {
+                    eve,
+                    out: &cfg.outputs,
+                    ts: pkt.ts,
+                    pcap_cnt: Some(pkt.pcap_cnt),
+                    swap_allowed: sess.is_midstream(),
+                    detected: None,
                 };
-                let out = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
-                flow.state = flow_state_for(out.state, flow.state);
-                if !out.events.is_empty() {
-                    counters.stream_events += out.events.len() as u64;
-                    if cfg.outputs.stream_anomalies
-                        && cfg.outputs.eve_types.iter().any(|t| t == "anomaly")
-                    {
+                let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
+                let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
+                let detected = out.detected;
+                flow.state = flow_state_for(res.state, flow.state);
+                if let Some((proto, swap)) = detected {
+                    flow.app_proto = Some(proto.name());
+                    if swap {
+                        // Detection found the client on the other side: log the flow as it is.
+                        flow.swap();
+                        flow.user.tcp.reverse_roles();
+                    }
+                }
+                if !res.events.is_empty() {
+                    counters.stream_events += res.events.len() as u64;
+                    if cfg.outputs.stream_anomalies && cfg.outputs.eve_types.iter().any(|t| t == "anomaly") {
                         let (sp, dp) = d.ports();
                         let header = Header {
                             ts: pkt.ts,
@@ -352,25 +376,13 @@ impl Engine {
                             pcap_cnt: Some(pkt.pcap_cnt),
                             event_type: "anomaly",
                             vlan: d.vlans(),
-                            endpoints: Some(Endpoints {
-                                src: d.src,
-                                sport: Some(sp),
-                                dst: d.dst,
-                                dport: Some(dp),
-                                proto: 6,
-                            }),
+                            endpoints: Some(Endpoints { src: d.src, sport: Some(sp), dst: d.dst, dport: Some(dp), proto: 6 }),
                         };
-                        for e in out.events.iter() {
+                        for e in res.events.iter() {
                             eve.record("anomaly", |b| {
                                 write_anomaly(
                                     b,
-                                    &AnomalyRecord {
-                                        header,
-                                        kind: "stream",
-                                        event: e.name(),
-                                        app_proto: None,
-                                        layer: None,
-                                    },
+                                    &AnomalyRecord { header, kind: "stream", event: e.name(), app_proto: None, layer: None, tx_id: None },
                                 )
                             });
                         }
@@ -379,7 +391,23 @@ impl Engine {
             }
             L4::Udp(_) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
-                hook.on_udp(&info, &mut flow.user.app, dir, d.payload);
+                let FlowData { app: app_slot, hook: hook_slot, .. } = &mut flow.user;
+                let mut out = EveApp {
+                    eve,
+                    out: &cfg.outputs,
+                    ts: pkt.ts,
+                    pcap_cnt: Some(pkt.pcap_cnt),
+                    swap_allowed: true,
+                    detected: None,
+                };
+                app.on_udp(&app_ctx(&info), app_slot, dir, d.payload, &mut out);
+                hook.on_udp(&info, hook_slot, dir, d.payload);
+                if let Some((proto, swap)) = out.detected {
+                    flow.app_proto = Some(proto.name());
+                    if swap {
+                        flow.swap();
+                    }
+                }
             }
             _ => {}
         }
@@ -399,27 +427,31 @@ impl Engine {
         self.defrag.expire(now);
     }
 
-    /// Flushes a flow's streams into the hook and writes its `flow` record.
+    /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
+        let Engine { stream, app, hook, eve, cfg, .. } = self;
         {
-            let FlowData {
-                tcp: sess,
-                app,
-                app_proto,
-            } = &mut e.flow.user;
+            let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto } = &mut e.flow.user;
+            let mut out = EveApp {
+                eve,
+                out: &cfg.outputs,
+                ts: info.ts,
+                pcap_cnt: None,
+                swap_allowed: false,
+                detected: None,
+            };
             if sess.has_session() {
-                let mut sink = HookSink {
-                    hook: self.hook.as_mut(),
-                    info: &info,
-                    slot: app,
-                };
-                self.stream.flush(sess, &mut sink);
+                let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
+                stream.flush(sess, &mut sink);
             }
-            if let Some(p) = self.hook.on_flow_end(&info, app) {
+            if let Some(p) = app.on_flow_end(&app_ctx(&info), app_slot, &mut out) {
                 *app_proto = Some(p);
             }
-            self.stream.release(sess);
+            if let Some(p) = hook.on_flow_end(&info, hook_slot) {
+                *app_proto = Some(p);
+            }
+            stream.release(sess);
         }
         if self.eve_type_enabled("flow") {
             write_flow_record(&mut self.eve, &e);
@@ -609,23 +641,4 @@ fn write_flow_record(eve: &mut EveWriter, e: &EndedFlow<FlowData>) {
         tcp,
     };
     eve.record("flow", |b| write_flow(b, &rec));
-}
-
-/// Adapts the stream engine's sink to the app hook for one flow.
-struct HookSink<'a> {
-    hook: &'a mut dyn AppHook,
-    info: &'a FlowInfo,
-    slot: &'a mut AppSlot,
-}
-
-impl StreamSink for HookSink<'_> {
-    fn on_data(&mut self, dir: Direction, data: &[u8]) {
-        self.hook.on_stream_data(self.info, self.slot, dir, data);
-    }
-    fn on_gap(&mut self, dir: Direction, len: u64) {
-        self.hook.on_stream_gap(self.info, self.slot, dir, len);
-    }
-    fn on_close(&mut self, dir: Direction) {
-        self.hook.on_stream_close(self.info, self.slot, dir);
-    }
 }

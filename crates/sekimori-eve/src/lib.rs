@@ -2,7 +2,9 @@
 //! order and value formats, so that every EVE-aware tool reads sekimori's output unchanged.
 #![deny(missing_docs)]
 
+pub mod dns;
 pub mod format;
+pub mod http;
 pub mod json;
 pub mod records;
 pub mod writer;

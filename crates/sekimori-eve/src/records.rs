@@ -255,6 +255,8 @@ pub struct AnomalyRecord<'a> {
     pub app_proto: Option<&'a str>,
     /// For app-layer anomalies: `proto_parser` / `proto_detect`.
     pub layer: Option<&'a str>,
+    /// For app-layer anomalies: the transaction, when known.
+    pub tx_id: Option<u64>,
 }
 
 /// Writes an `anomaly` record into `buf`.
@@ -267,6 +269,9 @@ pub fn write_anomaly(buf: &mut Vec<u8>, r: &AnomalyRecord<'_>) {
     .write(&mut o);
     if r.header.pcap_cnt.is_some() {
         o.str("pkt_src", "wire/pcap");
+    }
+    if let Some(t) = r.tx_id {
+        o.u64("tx_id", t);
     }
     o.obj("anomaly", |a| {
         if let Some(p) = r.app_proto {
@@ -342,6 +347,7 @@ mod tests {
                 event: "decoder.ipv4.trunc_pkt",
                 app_proto: None,
                 layer: None,
+                tx_id: None,
             },
         );
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();

@@ -1,0 +1,120 @@
+//! Parser throughput: HTTP transactions per second (pipelined requests and responses through the
+//! app layer, in 1460-byte segments), DNS messages per second (UDP query/response pairs), and
+//! URI normalisation.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sekimori_app::http::uri::normalize_uri;
+use sekimori_app::{AppConfig, AppLayer, Direction, FlowCtx, NullSink};
+use sekimori_capture::Timestamp;
+use sekimori_decode::Addr;
+
+fn flow(proto: u8, dport: u16) -> FlowCtx<'static> {
+    FlowCtx {
+        id: 1,
+        src: Addr::v4([10, 0, 0, 1]),
+        dst: Addr::v4([10, 0, 0, 2]),
+        sport: 40000,
+        dport,
+        proto,
+        vlan: &[],
+        ts: Timestamp(0),
+    }
+}
+
+const REQ: &[u8] = b"GET /search/results.php?q=network+defence&page=2 HTTP/1.1\r\nHost: www.example.co.jp\r\n\
+User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36\r\n\
+Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: ja,en-US;q=0.7,en;q=0.3\r\n\
+Accept-Encoding: gzip, deflate\r\nReferer: https://www.example.co.jp/\r\nCookie: session=abcdef0123456789; theme=dark\r\n\
+Connection: keep-alive\r\n\r\n";
+
+const RES: &[u8] = b"HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nServer: nginx\r\n\
+Content-Type: text/html; charset=utf-8\r\nContent-Length: 64\r\nConnection: keep-alive\r\n\r\n\
+<html><head><title>ok</title></head><body>results</body></html>\n";
+
+fn http(c: &mut Criterion) {
+    let n = 1000;
+    let reqs: Vec<u8> = REQ.iter().copied().cycle().take(REQ.len() * n).collect();
+    let ress: Vec<u8> = RES.iter().copied().cycle().take(RES.len() * n).collect();
+    let f = flow(6, 80);
+    let mut g = c.benchmark_group("http");
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("pipelined_tx_1000", |b| {
+        b.iter(|| {
+            let mut layer = AppLayer::new(AppConfig::default()).expect("config");
+            let mut slot = None;
+            let mut sink = NullSink;
+            for (a, r) in reqs.chunks(1460).zip(ress.chunks(1460)) {
+                layer.on_stream_data(&f, &mut slot, Direction::ToServer, a, &mut sink);
+                layer.on_stream_data(&f, &mut slot, Direction::ToClient, r, &mut sink);
+            }
+            layer.on_flow_end(&f, &mut slot, &mut sink);
+            black_box(layer.stats().http.txs)
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("uri");
+    g.throughput(Throughput::Elements(1));
+    let mut out = Vec::with_capacity(256);
+    g.bench_function("normalize", |b| {
+        b.iter(|| {
+            normalize_uri(
+                black_box(b"/a/./b/../c%41/%2e%2e/d//e\\f?q=1&x=%20"),
+                &mut out,
+            )
+        })
+    });
+    g.finish();
+}
+
+fn dns_msg(id: u16, response: bool) -> Vec<u8> {
+    let mut m = Vec::new();
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(if response {
+        &[0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0]
+    } else {
+        &[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+    });
+    for l in [&b"www"[..], b"example", b"co", b"jp"] {
+        m.push(l.len() as u8);
+        m.extend_from_slice(l);
+    }
+    m.extend_from_slice(&[0, 0, 1, 0, 1]);
+    if response {
+        // CNAME to a name under the question, then an A record.
+        m.extend_from_slice(&[
+            0xc0, 12, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 6, 3, b'c', b'd', b'n', 0xc0, 16,
+        ]);
+        m.extend_from_slice(&[0xc0, 47, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, 184, 216, 34]);
+    }
+    m
+}
+
+fn dns(c: &mut Criterion) {
+    let n = 1000u16;
+    let msgs: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
+        .map(|i| (dns_msg(i, false), dns_msg(i, true)))
+        .collect();
+    let f = flow(17, 53);
+    let mut g = c.benchmark_group("dns");
+    g.throughput(Throughput::Elements(u64::from(n) * 2));
+    g.bench_function("udp_messages_2000", |b| {
+        b.iter(|| {
+            let mut layer = AppLayer::new(AppConfig::default()).expect("config");
+            let mut slot = None;
+            let mut sink = NullSink;
+            for (q, r) in &msgs {
+                layer.on_udp(&f, &mut slot, Direction::ToServer, q, &mut sink);
+                layer.on_udp(&f, &mut slot, Direction::ToClient, r, &mut sink);
+            }
+            layer.on_flow_end(&f, &mut slot, &mut sink);
+            black_box(layer.stats().dns.paired)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, http, dns);
+criterion_main!(benches);

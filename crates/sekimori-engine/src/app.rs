@@ -1,0 +1,145 @@
+//! Wiring of the protocol layer: reassembled streams and UDP payloads go to `sekimori-app`
+//! (and to an optional external [`AppHook`]); completed transactions and app-layer events come
+//! back and are written as EVE `http`, `dns` and `anomaly` records.
+
+use crate::config::OutputsSection;
+use crate::hook::{AppHook, AppSlot, FlowInfo};
+use sekimori_app::{AppEvent, AppLayer, AppProto, AppSink, AppTx, FileSink, FlowCtx, TxStage};
+use sekimori_capture::Timestamp;
+use sekimori_eve::dns::{DnsRecordOut, records_of, write_dns};
+use sekimori_eve::http::{HttpLogOptions, HttpRecord, write_http};
+use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, write_anomaly};
+use sekimori_flow::Direction;
+use sekimori_stream::StreamSink;
+
+/// Receives the protocol layer's output for one packet (or one flow end) and writes EVE.
+pub(crate) struct EveApp<'a> {
+    pub eve: &'a mut EveWriter,
+    pub out: &'a OutputsSection,
+    /// Time of the packet being processed (or of the flow's end).
+    pub ts: Timestamp,
+    /// The packet's number; None for records written at flow end.
+    pub pcap_cnt: Option<u64>,
+    /// Whether a reversed detection may swap the flow (midstream TCP, UDP).
+    pub swap_allowed: bool,
+    /// What detection found during this call: the protocol and whether to swap the flow.
+    pub detected: Option<(AppProto, bool)>,
+}
+
+impl EveApp<'_> {
+    fn enabled(&self, t: &str) -> bool {
+        self.out.eve_types.iter().any(|x| x == t)
+    }
+
+    fn pkt_src(&self) -> &'static str {
+        if self.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" }
+    }
+
+    /// The record header for `flow`, oriented as the flow will be logged (after a swap that
+    /// detection asked for in this same call).
+    fn header<'f>(&self, flow: &FlowCtx<'f>, event_type: &'f str) -> Header<'f> {
+        let swap = self.detected.is_some_and(|(_, s)| s);
+        let (src, sport, dst, dport) = if swap {
+            (flow.dst, flow.dport, flow.src, flow.sport)
+        } else {
+            (flow.src, flow.sport, flow.dst, flow.dport)
+        };
+        Header {
+            ts: self.ts,
+            flow_id: Some(flow.id),
+            pcap_cnt: self.pcap_cnt,
+            event_type,
+            vlan: flow.vlan,
+            endpoints: Some(Endpoints { src, sport: Some(sport), dst, dport: Some(dport), proto: flow.proto }),
+        }
+    }
+}
+
+impl FileSink for EveApp<'_> {}
+
+impl AppSink for EveApp<'_> {
+    fn on_detect(&mut self, _flow: &FlowCtx<'_>, proto: AppProto, _dir: Direction, reversed: bool) {
+        self.detected = Some((proto, reversed && self.swap_allowed));
+    }
+
+    fn on_tx(&mut self, flow: &FlowCtx<'_>, tx: AppTx<'_>, stage: TxStage) {
+        if stage != TxStage::Complete {
+            return;
+        }
+        match tx {
+            AppTx::Http(h) if self.enabled("http") => {
+                let rec = HttpRecord {
+                    header: self.header(flow, "http"),
+                    pkt_src: Some(self.pkt_src()),
+                    metadata: None,
+                    tx: h,
+                    opts: HttpLogOptions::default(),
+                };
+                self.eve.record("http", |b| write_http(b, &rec));
+            }
+            AppTx::Dns(d) if self.enabled("dns") => {
+                for kind in records_of(d) {
+                    let rec = DnsRecordOut { header: self.header(flow, "dns"), pkt_src: Some(self.pkt_src()), tx: d, kind };
+                    self.eve.record("dns", |b| {
+                        write_dns(b, &rec);
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_event(&mut self, flow: &FlowCtx<'_>, e: &AppEvent) {
+        if !self.out.app_anomalies || !self.enabled("anomaly") {
+            return;
+        }
+        let rec = AnomalyRecord {
+            header: self.header(flow, "anomaly"),
+            kind: "applayer",
+            event: e.name,
+            app_proto: e.proto.map(AppProto::name),
+            layer: Some(e.layer.as_str()),
+            tx_id: e.tx_id,
+        };
+        self.eve.record("anomaly", |b| write_anomaly(b, &rec));
+    }
+}
+
+/// The protocol layer's view of a flow.
+pub(crate) fn ctx(info: &FlowInfo) -> FlowCtx<'_> {
+    FlowCtx {
+        id: info.id,
+        src: info.src,
+        dst: info.dst,
+        sport: info.sport,
+        dport: info.dport,
+        proto: info.proto,
+        vlan: info.vlans(),
+        ts: info.ts,
+    }
+}
+
+/// Hands reassembled stream data to the protocol layer and to the external hook.
+pub(crate) struct Fanout<'a, 'e> {
+    pub app: &'a mut AppLayer,
+    pub app_slot: &'a mut AppSlot,
+    pub hook: &'a mut dyn AppHook,
+    pub hook_slot: &'a mut AppSlot,
+    pub info: &'a FlowInfo,
+    pub out: &'a mut EveApp<'e>,
+}
+
+impl StreamSink for Fanout<'_, '_> {
+    fn on_data(&mut self, dir: Direction, data: &[u8]) {
+        self.app.on_stream_data(&ctx(self.info), self.app_slot, dir, data, self.out);
+        self.hook.on_stream_data(self.info, self.hook_slot, dir, data);
+    }
+    fn on_gap(&mut self, dir: Direction, len: u64) {
+        self.app.on_stream_gap(&ctx(self.info), self.app_slot, dir, len, self.out);
+        self.hook.on_stream_gap(self.info, self.hook_slot, dir, len);
+    }
+    fn on_close(&mut self, dir: Direction) {
+        self.app.on_stream_close(&ctx(self.info), self.app_slot, dir, self.out);
+        self.hook.on_stream_close(self.info, self.hook_slot, dir);
+    }
+}
