@@ -1,6 +1,7 @@
 //! Engine configuration (TOML). Every setting has a default that works with no file at all;
 //! unknown keys are errors, so a typo never silently falls back to a default.
 
+use sekimori_app::AppConfig;
 use sekimori_defrag::{DefragConfig, OverlapPolicy as DefragPolicy};
 use sekimori_flow::{FlowConfig, FlowTimeouts, ProtoTimeouts, StateTimeouts};
 use sekimori_stream::{OverlapPolicy, StreamConfig};
@@ -54,6 +55,8 @@ pub struct Config {
     pub decoder: DecoderSection,
     /// Outputs.
     pub outputs: OutputsSection,
+    /// Application-layer protocols.
+    pub app: AppSection,
 }
 
 impl Config {
@@ -103,7 +106,12 @@ impl Config {
                 continue;
             };
             let mut candidate = table.clone();
-            set_path(&mut candidate, &path, parse_scalar(value)).map_err(|reason| {
+            let parsed = if path.last().is_some_and(|k| k.ends_with("_ports")) {
+                parse_port_list(value)
+            } else {
+                parse_scalar(value)
+            };
+            set_path(&mut candidate, &path, parsed).map_err(|reason| {
                 ConfigError::Value {
                     key: key.clone(),
                     value: value.clone(),
@@ -157,10 +165,12 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
     ("defrag.memcap", "defrag.memcap"),
     ("defrag.timeout", "defrag.timeout"),
     ("flow.memcap", "flow.memcap"),
+    ("app-layer.protocols.dns.tcp.detection-ports.dp", "app.dns.tcp_ports"),
+    ("app-layer.protocols.dns.udp.detection-ports.dp", "app.dns.udp_ports"),
 ];
 
 /// Our sections: a `--set` key starting with one of these is a path into this file's schema.
-const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs"];
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app"];
 
 fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {
@@ -205,6 +215,16 @@ fn parse_scalar(v: &str) -> toml::Value {
         }
     }
     toml::Value::String(t.to_string())
+}
+
+/// `53`, `53, 1053` or `[53,1053]` as a list of integers (strings that are not numbers stay
+/// strings, so deserialisation reports them).
+fn parse_port_list(v: &str) -> toml::Value {
+    let items = v.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(|p| {
+        let p = p.trim();
+        p.parse::<i64>().map(toml::Value::Integer).unwrap_or_else(|_| toml::Value::String(p.to_string()))
+    });
+    toml::Value::Array(items.collect())
 }
 
 fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
@@ -486,6 +506,42 @@ impl Default for DecoderSection {
     }
 }
 
+/// `[app]`: application-layer protocol settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppSection {
+    /// `[app.dns]`.
+    pub dns: DnsSection,
+}
+
+/// `[app.dns]`: where DNS is looked for (it is also recognised by content on these ports only,
+/// as Suricata's `detection-ports`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsSection {
+    /// UDP server ports.
+    pub udp_ports: Vec<u16>,
+    /// TCP server ports.
+    pub tcp_ports: Vec<u16>,
+}
+
+impl Default for DnsSection {
+    fn default() -> Self {
+        let d = AppConfig::default().dns;
+        DnsSection { udp_ports: d.udp_ports, tcp_ports: d.tcp_ports }
+    }
+}
+
+impl Config {
+    /// The protocol layer's settings.
+    pub fn app_config(&self) -> AppConfig {
+        let mut a = AppConfig::default();
+        a.dns.udp_ports = self.app.dns.udp_ports.clone();
+        a.dns.tcp_ports = self.app.dns.tcp_ports.clone();
+        a
+    }
+}
+
 /// `[outputs]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -574,6 +630,8 @@ mod tests {
             ignored,
             vec!["app-layer.protocols.tls.ja3-fingerprints".to_string()]
         );
+        let (c, _) = Config::from_toml_with("", &[o("app-layer.protocols.dns.tcp.detection-ports.dp", "53, 1053")]).unwrap();
+        assert_eq!(c.app_config().dns.tcp_ports, vec![53, 1053]);
         // A key we do not have is reported back (the CLI warns), a bad value for one we have is an error.
         let (_, ignored) = Config::from_toml_with("", &[o("stream.midstrem", "yes")]).unwrap();
         assert_eq!(ignored, vec!["stream.midstrem".to_string()]);

@@ -3,7 +3,7 @@
 use crate::config::{Config, ConfigError};
 use crate::app::{EveApp, Fanout, ctx as app_ctx};
 use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
-use sekimori_app::{AppConfig, AppLayer};
+use sekimori_app::AppLayer;
 use crate::summary::Summary;
 use sekimori_capture::{LinkType, Packet, Timestamp};
 use sekimori_decode::{DecodeStats, Decoded, L4, decode, tcp_udp_checksum_valid};
@@ -165,7 +165,7 @@ impl Engine {
             stream: StreamEngine::new(cfg.stream_config()?),
             flows,
             decode_stats: DecodeStats::default(),
-            app: AppLayer::new(AppConfig::default()).map_err(|e| ConfigError::Value {
+            app: AppLayer::new(cfg.app_config()).map_err(|e| ConfigError::Value {
                 key: "app".into(),
                 value: String::new(),
                 reason: e.to_string(),
