@@ -51,6 +51,18 @@ fn quick_start_on_the_sample() {
             .iter()
             .any(|f| f["proto"] == "ICMP" && f["response_icmp_type"] == 0)
     );
+    // The page fetch and the twelve beacons, parsed and logged as Suricata logs them.
+    let http = of_type(&eve, "http");
+    assert_eq!(http.len(), 13);
+    let beacon_posts = http
+        .iter()
+        .filter(|h| h["http"]["hostname"] == "cdn.example-partner.jp" && h["http"]["http_method"] == "POST")
+        .count();
+    assert_eq!(beacon_posts, 12);
+    assert!(http.iter().any(|h| h["http"]["url"] == "/news/index.html" && h["http"]["status"] == 200));
+    let dns = of_type(&eve, "dns");
+    assert!(dns.iter().any(|d| d["dns"]["type"] == "answer" && d["dns"]["answers"][0]["rdata"] == "203.0.113.10"));
+    assert!(flows.iter().any(|f| f["app_proto"] == "http"));
     let stats = of_type(&eve, "stats");
     assert_eq!(stats.len(), 1);
     assert_eq!(stats[0]["stats"]["decoder"]["pkts"], 167);
