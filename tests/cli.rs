@@ -67,6 +67,8 @@ fn quick_start_on_the_sample() {
     assert_eq!(stats.len(), 1);
     assert_eq!(stats[0]["stats"]["decoder"]["pkts"], 167);
     assert_eq!(stats[0]["stats"]["defrag"]["ipv4"]["reassembled"], 1);
+    assert_eq!(stats[0]["stats"]["app_layer"]["http"]["requests"], 13);
+    assert_eq!(stats[0]["stats"]["app_layer"]["detected_http"], 13);
 }
 
 #[test]

@@ -492,6 +492,7 @@ impl Engine {
         let fs = *self.flows.stats();
         let ss = self.stream.stats().clone();
         let dfs = self.defrag.stats().clone();
+        let aps = self.app.stats().clone();
         let ts = self.last_ts;
         self.eve.record("stats", |b| {
             let mut o = Obj::new(b);
@@ -541,6 +542,32 @@ impl Engine {
                         .u64("reassembly_gap", ss.gaps)
                         .u64("overlap", ss.overlaps)
                         .u64("overlap_diff_data", ss.overlaps_different_data);
+                });
+                s.obj("app_layer", |a| {
+                    a.u64("flows", aps.flows)
+                        .u64("detected_http", aps.detected_http)
+                        .u64("detected_dns", aps.detected_dns)
+                        .u64("detect_failed", aps.detect_failed)
+                        .u64("stream_bytes", aps.stream_bytes)
+                        .u64("udp_datagrams", aps.udp_datagrams)
+                        .u64("parsed_bytes", aps.parsed_bytes)
+                        .u64("dropped_bytes", aps.dropped_bytes)
+                        .u64("gaps", aps.gaps)
+                        .u64("parse_errors", aps.parse_errors)
+                        .u64("events", aps.events)
+                        .u64("tx", aps.txs);
+                    a.obj("http", |h| {
+                        h.u64("requests", aps.http.requests)
+                            .u64("responses", aps.http.responses)
+                            .u64("unmatched_responses", aps.http.unmatched_responses)
+                            .u64("decompress_errors", aps.http.decompress_errors);
+                    });
+                    a.obj("dns", |d| {
+                        d.u64("requests", aps.dns.requests)
+                            .u64("responses", aps.dns.responses)
+                            .u64("malformed", aps.dns.malformed)
+                            .u64("unsolicited", aps.dns.unsolicited);
+                    });
                 });
                 s.obj("defrag", |f| {
                     f.obj("ipv4", |v| {
