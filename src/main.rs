@@ -28,11 +28,22 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Capture live from an interface (needs the `live` build feature and libpcap).
     Run(RunArgs),
+    /// Behaviour baseline tools.
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
     /// Rule file tools.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum BaselineCommand {
+    /// Build the per-host baseline of normal traffic from captures (no behaviour alerts).
+    Learn(AnalyzeArgs),
 }
 
 #[derive(Subcommand)]
@@ -81,6 +92,9 @@ struct CommonArgs {
     /// No progress bar and no summary.
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Directory of the behaviour baseline kept across runs (default: LOG_DIR/state).
+    #[arg(long = "state", value_name = "DIR")]
+    state: Option<PathBuf>,
     /// Stop after this stage (capture, decode, flow, full): for benchmarks of each stage's cost.
     #[arg(
         long = "stop-after",
@@ -115,7 +129,8 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(a) => analyze(a),
+        Command::Analyze(a) => analyze(a, false),
+        Command::Baseline { command: BaselineCommand::Learn(a) } => analyze(a, true),
         Command::Run(r) => run_live(r),
         Command::Rules {
             command: RulesCommand::Check(a),
@@ -180,7 +195,7 @@ fn load_config(common: &CommonArgs) -> Result<Config> {
     Ok(cfg)
 }
 
-fn make_engine(common: &CommonArgs) -> Result<Engine> {
+fn make_engine(common: &CommonArgs, learn: bool) -> Result<Engine> {
     let config = load_config(common)?;
     std::fs::create_dir_all(&common.log_dir)
         .with_context(|| format!("cannot create log directory {}", common.log_dir.display()))?;
@@ -188,14 +203,19 @@ fn make_engine(common: &CommonArgs) -> Result<Engine> {
         config,
         log_dir: common.log_dir.clone(),
         rule_files: common.rules.clone(),
+        state_dir: Some(common.state.clone().unwrap_or_else(|| common.log_dir.join("state"))),
+        learn,
     })?;
+    for w in engine.warnings() {
+        eprintln!("sekimori: warning: {w}");
+    }
     let mut engine = engine;
     engine.set_stop_after(common.stop_after);
     Ok(engine)
 }
 
-fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
-    let mut engine = make_engine(&args.common)?;
+fn analyze(args: AnalyzeArgs, learn: bool) -> Result<ExitCode> {
+    let mut engine = make_engine(&args.common, learn)?;
     let mut source = MultiFileSource::open(&args.pcaps)?;
     let show = !args.common.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
@@ -290,7 +310,7 @@ fn print_summary(s: &Summary, log_dir: &Path, wall: Duration) {
 
 #[cfg(feature = "live")]
 fn run_live(args: RunArgs) -> Result<ExitCode> {
-    let mut engine = make_engine(&args.common)?;
+    let mut engine = make_engine(&args.common, false)?;
     let mut source = sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
     // Ctrl-C (or SIGTERM) ends the capture cleanly: flows are flushed and logged, stats written.
     let stop = source.stop_flag();

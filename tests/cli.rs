@@ -63,6 +63,13 @@ fn quick_start_on_the_sample() {
     let dns = of_type(&eve, "dns");
     assert!(dns.iter().any(|d| d["dns"]["type"] == "answer" && d["dns"]["answers"][0]["rdata"] == "203.0.113.10"));
     assert!(flows.iter().any(|f| f["app_proto"] == "http"));
+    // The five-minute calls home are a beacon to the behaviour layer, from the first run.
+    let alerts = of_type(&eve, "alert");
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["alert"]["layer"], "behavior");
+    assert_eq!(alerts[0]["behavior"]["kind"], "beacon");
+    assert_eq!(alerts[0]["src_ip"], "192.168.10.23");
+    assert_eq!(alerts[0]["dest_ip"], "198.51.100.77");
     let stats = of_type(&eve, "stats");
     assert_eq!(stats.len(), 1);
     assert_eq!(stats[0]["stats"]["decoder"]["pkts"], 167);
@@ -84,6 +91,7 @@ fn summary_names_counts_and_output() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("analysed 167 packets"), "{err}");
     assert!(err.contains("flow 18"), "{err}");
+    assert!(err.contains("alert 1"), "{err}");
     assert!(err.contains("eve.json"), "{err}");
 }
 
@@ -258,4 +266,32 @@ fn et_open_loads_at_least_99_percent() {
         "loaded {loaded}, failed {failed}"
     );
     assert!(loaded >= 24_500, "loaded {loaded}");
+}
+
+#[test]
+fn baseline_survives_restarts_and_a_corrupt_state_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let log = dir.path().join("log");
+    let run = |sub: &[&str]| {
+        let mut args: Vec<&str> = sub.to_vec();
+        args.extend(["-q", "--state", state.to_str().unwrap(), "-l", log.to_str().unwrap(), sample().to_str().unwrap()]);
+        sekimori(&args)
+    };
+    // Learning builds the baseline and raises no behaviour alert.
+    let out = run(&["baseline", "learn"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(state.join("behavior.db").is_file());
+    assert!(of_type(&common::read_eve(&log.join("eve.json")), "alert").is_empty());
+    // The next run reads it back.
+    let out = run(&["analyze"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A corrupt state file is reported and rebuilt, never a crash.
+    std::fs::write(state.join("behavior.db"), b"this is not a database").unwrap();
+    let out = run(&["analyze"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning"), "{err}");
+    assert!(state.join("behavior.db").is_file());
 }

@@ -2,6 +2,7 @@
 //! unknown keys are errors, so a typo never silently falls back to a default.
 
 use sekimori_app::AppConfig;
+use sekimori_behavior::BehaviorConfig;
 use sekimori_defrag::{DefragConfig, OverlapPolicy as DefragPolicy};
 use sekimori_flow::{FlowConfig, FlowTimeouts, ProtoTimeouts, StateTimeouts};
 use sekimori_stream::{OverlapPolicy, StreamConfig};
@@ -57,6 +58,8 @@ pub struct Config {
     pub outputs: OutputsSection,
     /// Application-layer protocols.
     pub app: AppSection,
+    /// The behaviour layer (baseline, beacons, first-seen, exfil volume, bulk reads).
+    pub behavior: BehaviorConfig,
 }
 
 impl Config {
@@ -142,6 +145,11 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.flow_config()?;
         self.stream_config()?;
+        self.behavior.validate().map_err(|e| ConfigError::Value {
+            key: "behavior".into(),
+            value: String::new(),
+            reason: e.to_string(),
+        })?;
         self.defrag_config()?;
         for net in &self.vars.home_net {
             parse_cidr(net).map_err(|reason| ConfigError::Value {
@@ -170,7 +178,7 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Our sections: a `--set` key starting with one of these is a path into this file's schema.
-const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app"];
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior"];
 
 fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {

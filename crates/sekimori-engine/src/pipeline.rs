@@ -4,6 +4,7 @@ use crate::config::{Config, ConfigError};
 use crate::app::{EveApp, Fanout, ctx as app_ctx};
 use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
 use sekimori_app::AppLayer;
+use sekimori_behavior::{Behavior, BehaviorError, FlowSummary, HomeNet};
 use crate::summary::Summary;
 use sekimori_capture::{LinkType, Packet, Timestamp};
 use sekimori_decode::{DecodeStats, Decoded, L4, decode, tcp_udp_checksum_valid};
@@ -25,6 +26,9 @@ pub enum EngineError {
     /// The EVE output failed.
     #[error(transparent)]
     Eve(#[from] EveError),
+    /// The behaviour layer's store failed.
+    #[error("behaviour baseline: {0}")]
+    Behavior(#[from] BehaviorError),
 }
 
 /// How to build an [`Engine`].
@@ -36,6 +40,10 @@ pub struct EngineOptions {
     pub log_dir: PathBuf,
     /// Rule files (loaded by the signature layer).
     pub rule_files: Vec<PathBuf>,
+    /// Where the behaviour baseline is kept across runs; None keeps it in memory for this run.
+    pub state_dir: Option<PathBuf>,
+    /// Build the baseline only (`baseline learn`): no behaviour alerts.
+    pub learn: bool,
 }
 
 /// How far down the pipeline packets go: for benchmarks that measure what each stage costs.
@@ -102,6 +110,7 @@ struct Counters {
     reassembled: u64,
     defrag_held: u64,
     defrag_dropped: u64,
+    behavior_alerts: u64,
 }
 
 /// One worker's pipeline.
@@ -112,6 +121,10 @@ pub struct Engine {
     flows: FlowTable<FlowData>,
     stream: StreamEngine,
     app: AppLayer,
+    behavior: Behavior,
+    /// Problems with the stored baseline that did not stop the run (reported by the CLI).
+    warnings: Vec<String>,
+    last_checkpoint: Timestamp,
     hook: Box<dyn AppHook>,
     eve: EveWriter,
     eve_file: String,
@@ -129,7 +142,24 @@ impl Engine {
         cfg.validate()?;
         let eve_file = cfg.outputs.eve_filename.clone();
         let eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
-        Self::with_writer(cfg, eve, eve_file)
+        let mut engine = Self::with_writer(cfg, eve, eve_file)?;
+        if opts.state_dir.is_some() || opts.learn {
+            let home = home_net(&engine.cfg)?;
+            let bcfg = engine.cfg.behavior.clone();
+            let (b, warnings) = match (&opts.state_dir, opts.learn) {
+                (dir, true) => Behavior::learn(bcfg, home, dir.as_deref())?,
+                (Some(dir), false) => Behavior::open(bcfg, home, dir)?,
+                (None, false) => (Behavior::new(bcfg, home)?, Vec::new()),
+            };
+            engine.behavior = b;
+            engine.warnings = warnings.iter().map(|w| w.to_string()).collect();
+        }
+        Ok(engine)
+    }
+
+    /// Problems with the stored baseline that did not stop the run (it was rebuilt).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Builds the pipeline writing EVE to the given writer (tests, stdout).
@@ -170,6 +200,9 @@ impl Engine {
                 value: String::new(),
                 reason: e.to_string(),
             })?,
+            behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
+            warnings: Vec::new(),
+            last_checkpoint: Timestamp::default(),
             hook: Box::new(NoApp),
             eve,
             eve_file,
@@ -425,6 +458,15 @@ impl Engine {
             self.end_flow(e);
         }
         self.defrag.expire(now);
+        // Persist the baseline every five minutes of traffic time (live runs last for days).
+        if now.nanos_since(self.last_checkpoint) > 300_000_000_000 {
+            if self.last_checkpoint != Timestamp::default()
+                && let Err(e) = self.behavior.checkpoint()
+            {
+                self.warnings.push(format!("checkpoint of the baseline failed: {e}"));
+            }
+            self.last_checkpoint = now;
+        }
     }
 
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
@@ -456,6 +498,54 @@ impl Engine {
         if self.eve_type_enabled("flow") {
             write_flow_record(&mut self.eve, &e);
         }
+        self.behavior_flow(&e);
+    }
+
+    /// Feeds an ended flow to the behaviour layer and writes what it found.
+    fn behavior_flow(&mut self, e: &EndedFlow<FlowData>) {
+        let f = &e.flow;
+        let app_proto = f.user.app_proto.or(f.app_proto);
+        if !matches!(f.proto(), 6 | 17) {
+            return;
+        }
+        self.behavior.on_flow(&FlowSummary {
+            ts_start: f.start(),
+            ts_end: f.last(),
+            client: f.src(),
+            server: f.dst(),
+            sport: f.sport(),
+            dport: f.dport(),
+            proto: f.proto(),
+            app_proto,
+            server_name: None,
+            bytes_to_server: f.bytes(Direction::ToServer),
+            bytes_to_client: f.bytes(Direction::ToClient),
+            pkts_to_server: f.pkts(Direction::ToServer),
+            pkts_to_client: f.pkts(Direction::ToClient),
+            encrypted: app_proto == Some("tls"),
+            flow_id: f.id(),
+        });
+        self.write_behavior_records();
+    }
+
+    fn write_behavior_records(&mut self) {
+        let alerts = self.eve_type_enabled("alert");
+        let Engine { behavior, eve, counters, .. } = self;
+        for a in behavior.drain_alerts() {
+            counters.behavior_alerts += 1;
+            if alerts {
+                let v = a.to_eve_json();
+                eve.record("alert", |b| {
+                    let _ = serde_json::to_writer(&mut *b, &v);
+                });
+            }
+        }
+        for i in behavior.drain_incidents() {
+            let v = i.to_eve_json();
+            eve.record("incident", |b| {
+                let _ = serde_json::to_writer(&mut *b, &v);
+            });
+        }
     }
 
     fn eve_type_enabled(&self, t: &str) -> bool {
@@ -469,6 +559,8 @@ impl Engine {
         for e in ended {
             self.end_flow(e);
         }
+        self.behavior.finish()?;
+        self.write_behavior_records();
         if self.cfg.outputs.stats && self.eve_type_enabled("stats") {
             self.write_stats();
         }
@@ -492,7 +584,7 @@ impl Engine {
         let fs = *self.flows.stats();
         let ss = self.stream.stats().clone();
         let dfs = self.defrag.stats().clone();
-        let aps = self.app.stats().clone();
+        let aps = *self.app.stats();
         let ts = self.last_ts;
         self.eve.record("stats", |b| {
             let mut o = Obj::new(b);
@@ -588,6 +680,15 @@ impl Engine {
             o.end();
         });
     }
+}
+
+/// `$HOME_NET` for the behaviour layer.
+fn home_net(cfg: &Config) -> Result<HomeNet, ConfigError> {
+    HomeNet::parse(&cfg.vars.home_net.join(",")).map_err(|e| ConfigError::Value {
+        key: "vars.home_net".into(),
+        value: cfg.vars.home_net.join(","),
+        reason: e.to_string(),
+    })
 }
 
 /// Suricata moves the flow state with the TCP state: established while the connection is open
