@@ -3,12 +3,15 @@
 //! back and are written as EVE `http`, `dns` and `anomaly` records.
 
 use crate::config::OutputsSection;
+use crate::dlp::DlpLayer;
 use crate::hook::{AppHook, AppSlot, FlowInfo};
-use sekimori_app::{AppEvent, AppLayer, AppProto, AppSink, AppTx, FileSink, FlowCtx, TxStage};
+use sekimori_app::{
+    AppEvent, AppLayer, AppProto, AppSink, AppTx, FileClose, FileId, FileOpen, FileSink, FlowCtx, TxStage,
+};
 use sekimori_capture::Timestamp;
 use sekimori_eve::dns::{DnsRecordOut, records_of, write_dns};
 use sekimori_eve::http::{HttpLogOptions, HttpRecord, write_http};
-use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, write_anomaly};
+use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, Obj, write_anomaly};
 use sekimori_flow::Direction;
 use sekimori_stream::StreamSink;
 
@@ -24,6 +27,10 @@ pub(crate) struct EveApp<'a> {
     pub swap_allowed: bool,
     /// What detection found during this call: the protocol and whether to swap the flow.
     pub detected: Option<(AppProto, bool)>,
+    /// The DLP layer, which scans outbound bodies.
+    pub dlp: &'a mut DlpLayer,
+    /// Alerts written during this call (the flow is marked alerted).
+    pub alerted: bool,
 }
 
 impl EveApp<'_> {
@@ -55,7 +62,41 @@ impl EveApp<'_> {
     }
 }
 
-impl FileSink for EveApp<'_> {}
+impl FileSink for EveApp<'_> {
+    fn file_open(&mut self, flow: &FlowCtx<'_>, f: &FileOpen<'_>) {
+        self.dlp.open(flow, f);
+    }
+    fn file_data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
+        self.dlp.data(flow, id, data);
+    }
+    fn file_close(&mut self, flow: &FlowCtx<'_>, id: FileId, end: &FileClose) {
+        let Some(v) = self.dlp.close(flow, id, end) else { return };
+        if !self.enabled("alert") {
+            return;
+        }
+        self.alerted = true;
+        let header = self.header(flow, "alert");
+        let pkt_src = self.pkt_src();
+        self.eve.record("alert", |b| {
+            let mut o = Obj::new(b);
+            header.write(&mut o);
+            o.str("pkt_src", pkt_src);
+            o.obj("alert", |a| {
+                a.str("action", "allowed")
+                    .u64("gid", 1)
+                    .u64("signature_id", v.sid)
+                    .u64("rev", 1)
+                    .str("signature", &v.signature)
+                    .str("category", "Potential Corporate Privacy Violation")
+                    .u64("severity", u64::from(v.severity))
+                    .str("layer", "dlp");
+            });
+            o.serde("dlp", &v.findings);
+            o.str("app_proto", "http");
+            o.end();
+        });
+    }
+}
 
 impl AppSink for EveApp<'_> {
     fn on_detect(&mut self, _flow: &FlowCtx<'_>, proto: AppProto, _dir: Direction, reversed: bool) {

@@ -3,6 +3,7 @@
 
 use sekimori_app::AppConfig;
 use sekimori_behavior::BehaviorConfig;
+use sekimori_dlp::DlpConfig;
 use sekimori_defrag::{DefragConfig, OverlapPolicy as DefragPolicy};
 use sekimori_flow::{FlowConfig, FlowTimeouts, ProtoTimeouts, StateTimeouts};
 use sekimori_stream::{OverlapPolicy, StreamConfig};
@@ -60,6 +61,8 @@ pub struct Config {
     pub app: AppSection,
     /// The behaviour layer (baseline, beacons, first-seen, exfil volume, bulk reads).
     pub behavior: BehaviorConfig,
+    /// The DLP layer (detectors, limits, custom detectors).
+    pub dlp: DlpConfig,
 }
 
 impl Config {
@@ -178,7 +181,7 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Our sections: a `--set` key starting with one of these is a path into this file's schema.
-const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior"];
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp"];
 
 fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {

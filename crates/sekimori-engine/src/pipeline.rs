@@ -2,6 +2,8 @@
 
 use crate::config::{Config, ConfigError};
 use crate::app::{EveApp, Fanout, ctx as app_ctx};
+use crate::dlp::DlpLayer;
+use sekimori_dlp::Dlp;
 use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
 use sekimori_app::AppLayer;
 use sekimori_behavior::{Behavior, BehaviorError, FlowSummary, HomeNet};
@@ -121,6 +123,7 @@ pub struct Engine {
     flows: FlowTable<FlowData>,
     stream: StreamEngine,
     app: AppLayer,
+    dlp: DlpLayer,
     behavior: Behavior,
     /// Problems with the stored baseline that did not stop the run (reported by the CLI).
     warnings: Vec<String>,
@@ -200,6 +203,14 @@ impl Engine {
                 value: String::new(),
                 reason: e.to_string(),
             })?,
+            dlp: DlpLayer::new(
+                Dlp::new(cfg.dlp.clone()).map_err(|e| ConfigError::Value {
+                    key: "dlp".into(),
+                    value: String::new(),
+                    reason: e.to_string(),
+                })?,
+                home_net(&cfg)?,
+            ),
             behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
             warnings: Vec::new(),
             last_checkpoint: Timestamp::default(),
@@ -344,6 +355,7 @@ impl Engine {
             flows,
             stream,
             app,
+            dlp,
             hook,
             counters,
             checksums,
@@ -386,10 +398,13 @@ impl Engine {
                     pcap_cnt: Some(pkt.pcap_cnt),
                     swap_allowed: sess.is_midstream(),
                     detected: None,
+                    dlp,
+                    alerted: false,
                 };
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
                 let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
                 let detected = out.detected;
+                flow.alerted |= out.alerted;
                 flow.state = flow_state_for(res.state, flow.state);
                 if let Some((proto, swap)) = detected {
                     flow.app_proto = Some(proto.name());
@@ -432,9 +447,12 @@ impl Engine {
                     pcap_cnt: Some(pkt.pcap_cnt),
                     swap_allowed: true,
                     detected: None,
+                    dlp,
+                    alerted: false,
                 };
                 app.on_udp(&app_ctx(&info), app_slot, dir, d.payload, &mut out);
                 hook.on_udp(&info, hook_slot, dir, d.payload);
+                flow.alerted |= out.alerted;
                 if let Some((proto, swap)) = out.detected {
                     flow.app_proto = Some(proto.name());
                     if swap {
@@ -472,7 +490,7 @@ impl Engine {
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
-        let Engine { stream, app, hook, eve, cfg, .. } = self;
+        let Engine { stream, app, dlp, hook, eve, cfg, .. } = self;
         {
             let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto } = &mut e.flow.user;
             let mut out = EveApp {
@@ -482,6 +500,8 @@ impl Engine {
                 pcap_cnt: None,
                 swap_allowed: false,
                 detected: None,
+                dlp,
+                alerted: false,
             };
             if sess.has_session() {
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
@@ -493,6 +513,7 @@ impl Engine {
             if let Some(p) = hook.on_flow_end(&info, hook_slot) {
                 *app_proto = Some(p);
             }
+            e.flow.alerted |= out.alerted;
             stream.release(sess);
         }
         if self.eve_type_enabled("flow") {
