@@ -19,6 +19,101 @@ fn roster(n: usize) -> (String, Vec<String>) {
     (csv, numbers)
 }
 
+/// Traditional PKWARE (ZipCrypto) encryption of one stored entry with `password`: the 12-byte
+/// header, then the data, as APPNOTE 6.1 describes.
+fn zipcrypto(password: &[u8], crc: u32, data: &[u8]) -> Vec<u8> {
+    fn crc_step(crc: u32, b: u8) -> u32 {
+        let mut c = (crc ^ u32::from(b)) & 0xff;
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+        c ^ (crc >> 8)
+    }
+    let mut k = [0x1234_5678u32, 0x2345_6789, 0x3456_7890];
+    let update = |k: &mut [u32; 3], b: u8| {
+        k[0] = crc_step(k[0], b);
+        k[1] = k[1].wrapping_add(k[0] & 0xff).wrapping_mul(134_775_813).wrapping_add(1);
+        k[2] = crc_step(k[2], (k[1] >> 24) as u8);
+    };
+    for &b in password {
+        update(&mut k, b);
+    }
+    let mut header = [0x5au8; 12];
+    header[11] = (crc >> 24) as u8;
+    let mut out = Vec::with_capacity(12 + data.len());
+    for &p in header.iter().chain(data) {
+        let t = (k[2] | 2) as u16;
+        out.push(p ^ ((u32::from(t) * u32::from(t ^ 1)) >> 8) as u8);
+        update(&mut k, p);
+    }
+    out
+}
+
+/// A ZIP archive of stored (uncompressed) entries; `encrypted` encrypts each with ZipCrypto,
+/// so its contents must be reported as protected and unreadable.
+fn zip(entries: &[(&str, &[u8])], encrypted: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    let flags: u16 = if encrypted { 1 } else { 0 } | 0x0800; // UTF-8 names
+    for (name, plain) in entries {
+        let offset = out.len() as u32;
+        let crc = crc32fast::hash(plain);
+        let stored = if encrypted { zipcrypto(b"secret", crc, plain) } else { plain.to_vec() };
+        let data = &stored;
+        let usize_ = plain.len() as u32;
+        let head = |sig: u32, central: bool| {
+            let mut h = Vec::new();
+            h.extend_from_slice(&sig.to_le_bytes());
+            if central {
+                h.extend_from_slice(&20u16.to_le_bytes()); // made by
+            }
+            h.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            h.extend_from_slice(&flags.to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes()); // stored
+            h.extend_from_slice(&[0, 0, 0x21, 0]); // time, date
+            h.extend_from_slice(&crc.to_le_bytes());
+            h.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            h.extend_from_slice(&usize_.to_le_bytes());
+            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes()); // extra
+            if central {
+                h.extend_from_slice(&[0; 6]); // comment len, disk, internal attrs
+                h.extend_from_slice(&0u32.to_le_bytes()); // external attrs
+                h.extend_from_slice(&offset.to_le_bytes());
+            }
+            h.extend_from_slice(name.as_bytes());
+            h
+        };
+        out.extend(head(0x0403_4b50, false));
+        out.extend_from_slice(data);
+        central.extend(head(0x0201_4b50, true));
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// A POST with the given extra headers and raw body.
+fn post(server: &str, headers: &str, body: &[u8], mss: usize) -> Trace {
+    let mut req = format!("POST /api/import HTTP/1.1\r\nHost: files.example.net\r\n{headers}\r\n").into_bytes();
+    req.extend_from_slice(body);
+    let mut t = Trace::new(Link::Ethernet);
+    let mut s = TcpSession::new(ep("192.168.1.10:50124"), ep(server)).mss(mss);
+    s.handshake(&mut t).client(&mut t, &req).server(&mut t, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK").close(&mut t);
+    t
+}
+
+fn dlp_alerts(eve: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    of_type(eve, "alert").into_iter().filter(|a| a["alert"]["layer"] == "dlp").collect()
+}
+
 fn upload(server: &str, file: &str, body: &[u8]) -> Trace {
     let boundary = "----sekimori0508";
     let mut part = format!(
@@ -84,4 +179,77 @@ fn internal_transfers_are_not_exfiltration() {
 fn ordinary_upload_is_quiet() {
     let (eve, _) = run(&upload("203.0.113.5:80", "notes.txt", "今日の会議メモ: 来週の予定を確認する。型番 4321-765432 の在庫。".as_bytes()));
     assert!(of_type(&eve, "alert").iter().all(|a| a["alert"]["layer"] != "dlp"));
+}
+
+#[test]
+fn zip_of_csvs_by_multipart_counts_every_file() {
+    let (a, _) = roster(30);
+    let (b, _) = roster(50); // same people and 20 more: distinct values are counted
+    let z = zip(&[("2015/a.csv", a.as_bytes()), ("2015/b.csv", b.as_bytes())], false);
+    let (eve, _) = run(&upload("203.0.113.5:80", "0508a.zip", &z));
+    let alerts = dlp_alerts(&eve);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let d = &alerts[0]["dlp"];
+    assert_eq!(d["findings"]["pension_number"]["count"], 50, "{d}");
+    assert_eq!(d["records"], 80, "rows carrying an identifier, over both files");
+    assert_eq!(d["container"], serde_json::json!(["multipart", "zip"]));
+    assert_eq!(d["encrypted"], false);
+}
+
+#[test]
+fn encrypted_zip_is_reported_as_protected_and_unreadable() {
+    let (a, _) = roster(30);
+    let z = zip(&[("2015/a.csv", a.as_bytes())], true);
+    let (eve, _) = run(&upload("203.0.113.5:80", "0508a.zip", &z));
+    let alerts = dlp_alerts(&eve);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["dlp"]["encrypted"], true);
+    assert_eq!(alerts[0]["alert"]["severity"], 4, "a protected archive is the benign case");
+    assert!(alerts[0]["dlp"].get("findings").is_none_or(|f| f.as_object().is_none_or(|m| m.is_empty())));
+}
+
+#[test]
+fn gzip_encoded_body_is_decoded_before_scanning() {
+    use std::io::Write;
+    let (csv, _) = roster(20);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    let body = gz.finish().unwrap();
+    let headers = format!("Content-Type: text/csv\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n", body.len());
+    let (eve, _) = run(&post("203.0.113.5:80", &headers, &body, 1400));
+    let alerts = dlp_alerts(&eve);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["dlp"]["findings"]["pension_number"]["count"], 20);
+    assert_eq!(alerts[0]["dlp"]["records"], 20);
+}
+
+#[test]
+fn chunked_body_split_inside_records_and_characters() {
+    // Chunks of 7 bytes cut through numbers and through the 3-byte UTF-8 kanji, and the TCP
+    // segments (MSS 5) cut through the chunk framing as well.
+    let (csv, _) = roster(12);
+    let mut body = Vec::new();
+    for c in csv.as_bytes().chunks(7) {
+        body.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        body.extend_from_slice(c);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"0\r\n\r\n");
+    let (eve, _) = run(&post("203.0.113.5:80", "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n", &body, 5));
+    let alerts = dlp_alerts(&eve);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["dlp"]["findings"]["pension_number"]["count"], 12);
+    assert_eq!(alerts[0]["dlp"]["records"], 12);
+}
+
+#[test]
+fn shift_jis_csv_is_decoded() {
+    let (csv, _) = roster(15);
+    let (sjis, _, bad) = encoding_rs::SHIFT_JIS.encode(&csv);
+    assert!(!bad);
+    let (eve, _) = run(&upload("203.0.113.5:80", "meibo.csv", &sjis));
+    let alerts = dlp_alerts(&eve);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["dlp"]["findings"]["pension_number"]["count"], 15);
+    assert_eq!(alerts[0]["dlp"]["records"], 15);
 }
