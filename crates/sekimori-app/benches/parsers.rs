@@ -1,6 +1,7 @@
 //! Parser throughput: HTTP transactions per second (pipelined requests and responses through the
 //! app layer, in 1460-byte segments), DNS messages per second (UDP query/response pairs), and
-//! URI normalisation.
+//! URI normalisation; TLS handshakes per second (ClientHello + ServerHello/Certificate, JA3/JA4
+//! and certificate decoding) and encrypted-record throughput.
 
 use std::hint::black_box;
 
@@ -116,5 +117,83 @@ fn dns(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, http, dns);
+/// The ClientHello record of suricata-verify `community-id-ipv6` (curl to dns.google).
+const TLS_HELLO: &str = "16030101130100010f0303f8eb97c1cf968564200e3ac75ce74f3be694a92ea17d03afce58225d1cd665e32051c627d7d3b91ac53a0eb982517d2ec32225cd5aec60010277432a7bbe41dade0026c02bc02fc02cc030cca9cca8c009c013c00ac014009c009d002f0035c012000a130113021303010000a00000000f000d00000a646e732e676f6f676c65000500050100000000000a000a0008001d001700180019000b00020100000d001a0018080404030807080508060401050106010503060302010203ff01000100001700000010000e000c02683208687474702f312e3100120000002b00050403040303003300260024001d0020c727b4a5d614e9487af6a4edb2258b066d69978519a9f6a31119f04443dadc7d";
+
+fn tls_record(t: u8, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![t, 3, 3];
+    v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+fn tls_handshake(t: u8, body: &[u8]) -> Vec<u8> {
+    let l = body.len() as u32;
+    let mut v = vec![t, (l >> 16) as u8, (l >> 8) as u8, l as u8];
+    v.extend_from_slice(body);
+    v
+}
+
+/// ServerHello + Certificate (the test certificate) + ServerHelloDone in one record.
+fn tls_server_flight() -> Vec<u8> {
+    let der: &[u8] = include_bytes!("../src/tls/testdata/cert.der");
+    let mut sh = vec![3, 3];
+    sh.extend_from_slice(&[5u8; 32]);
+    sh.extend_from_slice(&[0, 0xc0, 0x2b, 0, 0, 5, 0xff, 0x01, 0, 1, 0]);
+    let l = der.len() as u32;
+    let mut one = vec![(l >> 16) as u8, (l >> 8) as u8, l as u8];
+    one.extend_from_slice(der);
+    let t = one.len() as u32;
+    let mut cert = vec![(t >> 16) as u8, (t >> 8) as u8, t as u8];
+    cert.extend_from_slice(&one);
+    let mut hs = tls_handshake(2, &sh);
+    hs.extend(tls_handshake(11, &cert));
+    hs.extend(tls_handshake(14, &[]));
+    tls_record(22, &hs)
+}
+
+fn tls(c: &mut Criterion) {
+    let hello: Vec<u8> = (0..TLS_HELLO.len() / 2)
+        .map(|i| u8::from_str_radix(&TLS_HELLO[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    let server = tls_server_flight();
+    let f = flow(6, 443);
+    let n = 200u64;
+    let mut g = c.benchmark_group("tls");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("handshakes_200", |b| {
+        b.iter(|| {
+            let mut layer = AppLayer::new(AppConfig::default()).expect("config");
+            let mut sink = NullSink;
+            for _ in 0..n {
+                let mut slot = None;
+                layer.on_stream_data(&f, &mut slot, Direction::ToServer, &hello, &mut sink);
+                layer.on_stream_data(&f, &mut slot, Direction::ToClient, &server, &mut sink);
+                layer.on_flow_end(&f, &mut slot, &mut sink);
+            }
+            black_box(layer.stats().tls.handshakes_done)
+        })
+    });
+    // 1 MiB of application data in 16 KiB records, delivered in 1460-byte segments.
+    let data: Vec<u8> = (0..64)
+        .flat_map(|_| tls_record(23, &[0xab; 16384]))
+        .collect();
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("encrypted_1mib", |b| {
+        b.iter(|| {
+            let mut layer = AppLayer::new(AppConfig::default()).expect("config");
+            let mut slot = None;
+            let mut sink = NullSink;
+            layer.on_stream_data(&f, &mut slot, Direction::ToServer, &hello, &mut sink);
+            layer.on_stream_data(&f, &mut slot, Direction::ToClient, &server, &mut sink);
+            for seg in data.chunks(1460) {
+                layer.on_stream_data(&f, &mut slot, Direction::ToClient, seg, &mut sink);
+            }
+            black_box(layer.stats().tls.encrypted_bytes)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, http, dns, tls);
 criterion_main!(benches);

@@ -75,6 +75,26 @@ impl Default for DnsConfig {
     }
 }
 
+/// TLS parser settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// TCP server ports where TLS is probed first (Suricata: 443). TLS is recognised by content
+    /// on every port.
+    pub ports: Vec<u16>,
+    /// Largest handshake message reassembled (certificate chains included); longer messages
+    /// are skipped with `HANDSHAKE_INVALID_LENGTH`.
+    pub max_handshake_len: usize,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            ports: vec![443],
+            max_handshake_len: 256 * 1024,
+        }
+    }
+}
+
 /// Settings of the whole protocol layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppConfig {
@@ -89,6 +109,8 @@ pub struct AppConfig {
     pub http: HttpConfig,
     /// DNS settings.
     pub dns: DnsConfig,
+    /// TLS settings.
+    pub tls: TlsConfig,
 }
 
 impl Default for AppConfig {
@@ -99,6 +121,7 @@ impl Default for AppConfig {
             max_pending: 128 * 1024,
             http: HttpConfig::default(),
             dns: DnsConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -106,7 +129,8 @@ impl Default for AppConfig {
 impl AppConfig {
     /// Checks that the limits are usable.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, u64); 7] = [
+        let checks: [(&'static str, u64); 8] = [
+            ("tls.max_handshake_len", self.tls.max_handshake_len as u64),
             ("max_probe_len", self.max_probe_len as u64),
             ("max_pending", self.max_pending as u64),
             ("http.max_head_len", self.http.max_head_len as u64),

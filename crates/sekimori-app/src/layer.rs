@@ -441,6 +441,7 @@ impl FlowApp {
         match proto {
             AppProto::Http => env.stats.detected_http += 1,
             AppProto::Dns => env.stats.detected_dns += 1,
+            AppProto::Tls => env.stats.detected_tls += 1,
         }
         env.sink.on_detect(env.flow, proto, dir, self.reversed);
         self.state = State::Parsing(parser);
@@ -700,6 +701,7 @@ impl FlowApp {
                         match proto {
                             AppProto::Http => env.stats.detected_http += 1,
                             AppProto::Dns => env.stats.detected_dns += 1,
+                            AppProto::Tls => env.stats.detected_tls += 1,
                         }
                         env.sink.on_detect(env.flow, proto, dir, self.reversed);
                         self.state = State::Parsing(parser);

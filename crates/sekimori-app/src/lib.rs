@@ -1,5 +1,5 @@
 //! The protocol layer of sekimori: content-based protocol detection and application-layer
-//! parsers (HTTP/1.x, DNS) producing typed transactions, events and streamed bodies, with the
+//! parsers (HTTP/1.x, DNS, TLS) producing typed transactions, events and streamed bodies, with the
 //! semantics Suricata 7 users expect (field values, event names, transaction numbering).
 //!
 //! The engine drives it per flow through [`AppLayer`] (`on_stream_data`, `on_stream_gap`,
@@ -50,9 +50,10 @@ pub mod registry;
 pub mod replay;
 pub mod sink;
 pub mod stats;
+pub mod tls;
 pub mod types;
 
-pub use config::{AppConfig, DnsConfig, HttpConfig};
+pub use config::{AppConfig, DnsConfig, HttpConfig, TlsConfig};
 pub use dns::{DnsEvent, DnsParser, DnsTx};
 pub use error::ConfigError;
 pub use http::{HttpEvent, HttpParser, HttpTx};
@@ -62,7 +63,8 @@ pub use registry::{Detect, ProtocolEntry, Registry};
 pub use sink::{
     AppSink, AppTx, FileClose, FileId, FileKind, FileOpen, FileSink, FileStatus, NullSink,
 };
-pub use stats::{AppStats, DnsStats, HttpStats};
+pub use stats::{AppStats, DnsStats, HttpStats, TlsStats};
+pub use tls::{TlsEvent, TlsParser, TlsTx};
 pub use types::{AppEvent, AppProto, Direction, EventLayer, FlowCtx, Transport, TxStage};
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use crate::config::AppConfig;
 use crate::dns::DnsParser;
 use crate::http::HttpParser;
 use crate::parser::{AppParser, Probe, ProtocolInfo};
+use crate::tls::TlsParser;
 use crate::types::{AppProto, Direction, Transport};
 
 /// One registered protocol: its facts, its probe and its constructor, plus the detection ports
@@ -84,6 +85,7 @@ impl Registry {
             entries: vec![
                 ProtocolEntry::of::<HttpParser>(cfg),
                 ProtocolEntry::of::<DnsParser>(cfg),
+                ProtocolEntry::of::<TlsParser>(cfg),
             ],
         }
     }
@@ -206,7 +208,7 @@ mod tests {
                 ToServer,
                 b"\x16\x03\x01\x02\x00"
             ),
-            Detect::None
+            Detect::Found(AppProto::Tls)
         );
         // DNS only on its ports by default.
         let q = crate::dns::tests::query_bytes(0x1234, b"example.com", 1);

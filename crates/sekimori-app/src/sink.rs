@@ -3,6 +3,7 @@
 
 use crate::dns::DnsTx;
 use crate::http::HttpTx;
+use crate::tls::TlsTx;
 use crate::types::{AppEvent, AppProto, Direction, FlowCtx, TxStage};
 
 /// A transaction of any protocol, borrowed for the duration of one sink call.
@@ -13,6 +14,8 @@ pub enum AppTx<'a> {
     Http(&'a HttpTx),
     /// One DNS message (Suricata 7 makes each message its own transaction).
     Dns(&'a DnsTx),
+    /// One TLS session (handshake facts and fingerprints), completed when the handshake is done.
+    Tls(&'a TlsTx),
 }
 
 impl AppTx<'_> {
@@ -21,6 +24,7 @@ impl AppTx<'_> {
         match self {
             AppTx::Http(_) => AppProto::Http,
             AppTx::Dns(_) => AppProto::Dns,
+            AppTx::Tls(_) => AppProto::Tls,
         }
     }
     /// The transaction id within its flow (EVE `tx_id`).
@@ -28,6 +32,7 @@ impl AppTx<'_> {
         match self {
             AppTx::Http(t) => t.tx_id,
             AppTx::Dns(t) => t.tx_id,
+            AppTx::Tls(t) => t.tx_id,
         }
     }
 }

@@ -64,6 +64,37 @@ pub struct DnsStats {
     pub empty_frames: u64,
 }
 
+/// TLS parser counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TlsStats {
+    /// TLS records whose header was parsed (both directions).
+    pub records: u64,
+    /// Handshake messages parsed in the clear.
+    pub handshake_messages: u64,
+    /// ClientHello messages decoded.
+    pub client_hellos: u64,
+    /// ServerHello messages decoded.
+    pub server_hellos: u64,
+    /// Certificates decoded (first certificate of each chain).
+    pub certificates: u64,
+    /// Certificates or certificate messages that could not be decoded.
+    pub cert_errors: u64,
+    /// Handshake messages that could not be decoded (`INVALID_HANDSHAKE_MESSAGE`, lengths).
+    pub malformed: u64,
+    /// Records after encryption started (application data, encrypted handshake): counted only.
+    pub encrypted_records: u64,
+    /// Payload bytes of those records.
+    pub encrypted_bytes: u64,
+    /// Handshake messages dropped because they exceeded `tls.max_handshake_len`.
+    pub handshake_overflows: u64,
+    /// Gaps seen by the TLS parser.
+    pub gaps: u64,
+    /// Bytes skipped while resynchronising after a gap.
+    pub resync_skipped: u64,
+    /// Sessions whose handshake completed (transaction handed over before the flow ended).
+    pub handshakes_done: u64,
+}
+
 /// Counters of the whole protocol layer (one per [`crate::AppLayer`], i.e. per worker).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AppStats {
@@ -73,6 +104,8 @@ pub struct AppStats {
     pub detected_http: u64,
     /// Flows on which DNS was detected.
     pub detected_dns: u64,
+    /// Flows on which TLS was detected.
+    pub detected_tls: u64,
     /// Flows on which no protocol could be detected.
     pub detect_failed: u64,
     /// TCP stream bytes received.
@@ -97,4 +130,6 @@ pub struct AppStats {
     pub http: HttpStats,
     /// DNS counters.
     pub dns: DnsStats,
+    /// TLS counters.
+    pub tls: TlsStats,
 }

@@ -26,6 +26,7 @@ pub(crate) struct RecFile {
 pub(crate) struct Rec {
     pub(crate) http: Vec<HttpTx>,
     pub(crate) dns: Vec<DnsTx>,
+    pub(crate) tls: Vec<crate::tls::TlsTx>,
     pub(crate) stages: Vec<(u64, TxStage)>,
     pub(crate) events: Vec<AppEvent>,
     pub(crate) files: Vec<RecFile>,
@@ -84,6 +85,7 @@ impl AppSink for Rec {
             match tx {
                 AppTx::Http(t) => self.http.push(t.clone()),
                 AppTx::Dns(t) => self.dns.push(t.clone()),
+                AppTx::Tls(t) => self.tls.push(t.clone()),
             }
         }
     }

@@ -15,6 +15,8 @@ pub enum AppProto {
     Http,
     /// DNS over UDP or TCP.
     Dns,
+    /// TLS (SSLv3 to TLS 1.3) over TCP.
+    Tls,
 }
 
 impl AppProto {
@@ -23,6 +25,7 @@ impl AppProto {
         match self {
             AppProto::Http => "http",
             AppProto::Dns => "dns",
+            AppProto::Tls => "tls",
         }
     }
 }

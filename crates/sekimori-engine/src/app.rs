@@ -11,6 +11,7 @@ use sekimori_app::{
 use sekimori_capture::Timestamp;
 use sekimori_eve::dns::{DnsRecordOut, records_of, write_dns};
 use sekimori_eve::http::{HttpLogOptions, HttpRecord, write_http};
+use sekimori_eve::tls::{TlsLogOptions, TlsRecord, should_log, write_tls};
 use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, Obj, write_anomaly};
 use sekimori_flow::Direction;
 use sekimori_stream::StreamSink;
@@ -117,6 +118,19 @@ impl AppSink for EveApp<'_> {
                     opts: HttpLogOptions::default(),
                 };
                 self.eve.record("http", |b| write_http(b, &rec));
+            }
+            AppTx::Tls(t) if self.enabled("tls") && should_log(t, &TlsLogOptions::default()) => {
+                let rec = TlsRecord {
+                    header: self.header(flow, "tls"),
+                    pkt_src: Some(self.pkt_src()),
+                    metadata: None,
+                    tx: t,
+                    opts: TlsLogOptions::default(),
+                    from_proto: None,
+                };
+                self.eve.record("tls", |b| {
+                    write_tls(b, &rec);
+                });
             }
             AppTx::Dns(d) if self.enabled("dns") => {
                 for kind in records_of(d) {

@@ -575,7 +575,7 @@ impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {
             eve_filename: "eve.json".into(),
-            eve_types: ["alert", "anomaly", "http", "dns", "flow", "stats"].map(String::from).to_vec(),
+            eve_types: ["alert", "anomaly", "http", "dns", "tls", "flow", "stats"].map(String::from).to_vec(),
             decode_anomalies: false,
             stream_anomalies: false,
             app_anomalies: true,

@@ -3,10 +3,12 @@
 #![deny(missing_docs)]
 
 pub mod dns;
+pub mod fileinfo;
 pub mod format;
 pub mod http;
 pub mod json;
 pub mod records;
+pub mod tls;
 pub mod writer;
 
 pub use format::{addr_string, push_addr, push_timestamp, timestamp_string};

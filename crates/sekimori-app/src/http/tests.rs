@@ -726,8 +726,12 @@ fn connect_tunnel_switches_protocol() {
     assert_eq!(t.port(), HttpPort::Port(443));
     let fs = AppLayer::flow_state(&h.slot).unwrap();
     assert_eq!(fs.app_proto_orig(), Some(AppProto::Http));
-    assert_eq!(fs.app_proto(), None, "TLS is not a registered protocol yet");
-    assert_eq!(name, Some("http"));
+    assert_eq!(
+        fs.app_proto(),
+        Some(AppProto::Tls),
+        "the tunnel carries TLS"
+    );
+    assert_eq!(name, Some("tls"));
     assert_eq!(h.layer.stats().http.tunnels, 1);
     // A refused CONNECT keeps HTTP going.
     let mut h = Harness::tcp(3128);
