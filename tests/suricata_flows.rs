@@ -316,6 +316,10 @@ fn proto_sig(r: &Value) -> Option<String> {
                 t["sni"], t["version"], t["ja3"]["hash"], t["ja3s"]["hash"], t["ja4"], t["subject"], t["serial"]
             ))
         }
+        "fileinfo" => {
+            let f = &r["fileinfo"];
+            Some(format!("fileinfo {ep} {} {} {} {} {}", f["filename"], f["size"], f["md5"], f["sha256"], f["state"]))
+        }
         "flow" => Some(format!("app_proto {ep} {}", r["app_proto"])),
         _ => None,
     }
@@ -343,7 +347,7 @@ fn proto_agreement(reference: &[Value], ours: &[Value], out: &mut std::collectio
 
 /// Agreement reached so far, in per cent of Suricata's records; the test fails below these.
 // app_proto stays below 100% until SMTP, SMB, FTP and the rest are parsed.
-const MIN_AGREEMENT: &[(&str, f64)] = &[("http", 95.0), ("dns", 99.0), ("tls", 90.0), ("app_proto", 83.0)];
+const MIN_AGREEMENT: &[(&str, f64)] = &[("http", 95.0), ("dns", 99.0), ("tls", 90.0), ("fileinfo", 65.0), ("app_proto", 83.0)];
 
 #[test]
 fn protocol_records_agree_with_suricata() {

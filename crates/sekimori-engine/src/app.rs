@@ -4,9 +4,12 @@
 
 use crate::config::OutputsSection;
 use crate::dlp::DlpLayer;
+use sekimori_eve::fileinfo::{FileInfo, FileInfoRecord, write_fileinfo};
+use sekimori_files::FileTracker;
 use crate::hook::{AppHook, AppSlot, FlowInfo};
 use sekimori_app::{
-    AppEvent, AppLayer, AppProto, AppSink, AppTx, FileClose, FileId, FileOpen, FileSink, FlowCtx, TxStage,
+    AppEvent, AppLayer, AppProto, AppSink, AppTx, FileClose, FileId, FileKind, FileOpen, FileSink, FlowCtx,
+    TxStage,
 };
 use sekimori_capture::Timestamp;
 use sekimori_eve::dns::{DnsRecordOut, records_of, write_dns};
@@ -30,6 +33,8 @@ pub(crate) struct EveApp<'a> {
     pub detected: Option<(AppProto, bool)>,
     /// The DLP layer, which scans outbound bodies.
     pub dlp: &'a mut DlpLayer,
+    /// File tracking: magic, hashes, filestore, `fileinfo` records.
+    pub files: &'a mut FileTracker,
     /// Alerts written during this call (the flow is marked alerted).
     pub alerted: bool,
 }
@@ -63,14 +68,64 @@ impl EveApp<'_> {
     }
 }
 
+impl EveApp<'_> {
+    /// Writes a `fileinfo` record for every file the tracker finished.
+    pub(crate) fn write_closed_files(&mut self, flow: &FlowCtx<'_>) {
+        if !self.enabled("fileinfo") {
+            self.files.drain_closed().for_each(drop);
+            return;
+        }
+        while let Some(t) = self.files.pop_closed() {
+            let mut header = self.header(flow, "fileinfo");
+            // Oriented as the packets that carried the file.
+            if t.dir == Direction::ToClient
+                && let Some(ep) = header.endpoints.as_mut()
+            {
+                std::mem::swap(&mut ep.src, &mut ep.dst);
+                std::mem::swap(&mut ep.sport, &mut ep.dport);
+            }
+            let (md5, sha1, sha256) = (t.md5, t.sha1, t.sha256);
+            let rec = FileInfoRecord {
+                header,
+                pkt_src: Some(self.pkt_src()),
+                metadata: None,
+                app_proto: Some(t.proto.name()),
+                file: FileInfo {
+                    filename: &t.name,
+                    sids: &[],
+                    magic: t.magic.as_deref(),
+                    gaps: t.gaps,
+                    state: t.state.as_str(),
+                    md5: md5.as_ref().map(|h| &h[..]),
+                    sha1: sha1.as_ref().map(|h| &h[..]),
+                    sha256: sha256.as_ref().map(|h| &h[..]),
+                    stored: t.stored.is_some(),
+                    file_id: t.stored.as_ref().map(|_| t.seq),
+                    size: t.size,
+                    range: None,
+                    tx_id: t.tx_id,
+                },
+            };
+            self.eve.record("fileinfo", |b| write_fileinfo(b, &rec, |_| {}));
+        }
+    }
+}
+
 impl FileSink for EveApp<'_> {
     fn file_open(&mut self, flow: &FlowCtx<'_>, f: &FileOpen<'_>) {
         self.dlp.open(flow, f);
+        // Suricata logs transferred files, not plain request bodies.
+        if f.kind != FileKind::RequestBody {
+            self.files.file_open(flow, f);
+        }
     }
     fn file_data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
         self.dlp.data(flow, id, data);
+        self.files.file_data(flow, id, data);
     }
     fn file_close(&mut self, flow: &FlowCtx<'_>, id: FileId, end: &FileClose) {
+        self.files.file_close(flow, id, end);
+        self.write_closed_files(flow);
         let Some(v) = self.dlp.close(flow, id, end) else { return };
         if !self.enabled("alert") {
             return;

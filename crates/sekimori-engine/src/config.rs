@@ -4,6 +4,7 @@
 use sekimori_app::AppConfig;
 use sekimori_behavior::BehaviorConfig;
 use sekimori_dlp::DlpConfig;
+use sekimori_files::{FileConfig, StoreConfig};
 use sekimori_defrag::{DefragConfig, OverlapPolicy as DefragPolicy};
 use sekimori_flow::{FlowConfig, FlowTimeouts, ProtoTimeouts, StateTimeouts};
 use sekimori_stream::{OverlapPolicy, StreamConfig};
@@ -63,6 +64,8 @@ pub struct Config {
     pub behavior: BehaviorConfig,
     /// The DLP layer (detectors, limits, custom detectors).
     pub dlp: DlpConfig,
+    /// File tracking.
+    pub files: FilesSection,
 }
 
 impl Config {
@@ -181,7 +184,7 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Our sections: a `--set` key starting with one of these is a path into this file's schema.
-const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp"];
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp", "files"];
 
 fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {
@@ -553,6 +556,26 @@ impl Config {
     }
 }
 
+/// `[files]`: file tracking (hashes and magic are always computed, as Suricata's force-hash).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FilesSection {
+    /// Store every file under this directory, content-addressed by sha256 (`ab/abcdef...`).
+    pub filestore: Option<PathBuf>,
+    /// Largest file stored, in bytes (0: no limit).
+    pub filestore_max_size: u64,
+}
+
+impl Config {
+    /// The file tracker's settings.
+    pub fn files_config(&self) -> FileConfig {
+        FileConfig {
+            store: self.files.filestore.clone().map(|dir| StoreConfig { dir, max_file_size: self.files.filestore_max_size }),
+            ..FileConfig::default()
+        }
+    }
+}
+
 /// `[outputs]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -575,7 +598,7 @@ impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {
             eve_filename: "eve.json".into(),
-            eve_types: ["alert", "anomaly", "http", "dns", "tls", "flow", "stats"].map(String::from).to_vec(),
+            eve_types: ["alert", "anomaly", "http", "dns", "tls", "fileinfo", "flow", "stats"].map(String::from).to_vec(),
             decode_anomalies: false,
             stream_anomalies: false,
             app_anomalies: true,

@@ -3,6 +3,7 @@
 use crate::config::{Config, ConfigError};
 use crate::app::{EveApp, Fanout, ctx as app_ctx};
 use crate::dlp::DlpLayer;
+use sekimori_files::FileTracker;
 use sekimori_dlp::Dlp;
 use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
 use sekimori_app::AppLayer;
@@ -124,6 +125,7 @@ pub struct Engine {
     stream: StreamEngine,
     app: AppLayer,
     dlp: DlpLayer,
+    files: FileTracker,
     behavior: Behavior,
     /// Problems with the stored baseline that did not stop the run (reported by the CLI).
     warnings: Vec<String>,
@@ -211,6 +213,11 @@ impl Engine {
                 })?,
                 home_net(&cfg)?,
             ),
+            files: FileTracker::new(cfg.files_config()).map_err(|e| ConfigError::Value {
+                key: "files".into(),
+                value: String::new(),
+                reason: e.to_string(),
+            })?,
             behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
             warnings: Vec::new(),
             last_checkpoint: Timestamp::default(),
@@ -356,6 +363,7 @@ impl Engine {
             stream,
             app,
             dlp,
+            files,
             hook,
             counters,
             checksums,
@@ -399,6 +407,7 @@ impl Engine {
                     swap_allowed: sess.is_midstream(),
                     detected: None,
                     dlp,
+                    files,
                     alerted: false,
                 };
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
@@ -448,6 +457,7 @@ impl Engine {
                     swap_allowed: true,
                     detected: None,
                     dlp,
+                    files,
                     alerted: false,
                 };
                 app.on_udp(&app_ctx(&info), app_slot, dir, d.payload, &mut out);
@@ -490,7 +500,7 @@ impl Engine {
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
-        let Engine { stream, app, dlp, hook, eve, cfg, .. } = self;
+        let Engine { stream, app, dlp, files, hook, eve, cfg, .. } = self;
         {
             let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto } = &mut e.flow.user;
             let mut out = EveApp {
@@ -501,6 +511,7 @@ impl Engine {
                 swap_allowed: false,
                 detected: None,
                 dlp,
+                files,
                 alerted: false,
             };
             if sess.has_session() {
@@ -513,6 +524,8 @@ impl Engine {
             if let Some(p) = hook.on_flow_end(&info, hook_slot) {
                 *app_proto = Some(p);
             }
+            out.files.close_flow(info.id);
+            out.write_closed_files(&app_ctx(&info));
             e.flow.alerted |= out.alerted;
             stream.release(sess);
         }
