@@ -135,10 +135,17 @@ fn upload(server: &str, file: &str, body: &[u8]) -> Trace {
 }
 
 fn run(t: &Trace) -> (Vec<serde_json::Value>, String) {
+    run_with(t, "")
+}
+
+/// Runs with a configuration file holding `toml`.
+fn run_with(t: &Trace, toml: &str) -> (Vec<serde_json::Value>, String) {
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("upload.pcap");
     t.write_pcap(&pcap).unwrap();
-    let (out, eve) = analyze(dir.path(), &[], &[&pcap]);
+    let cfg = dir.path().join("sekimori.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let (out, eve) = analyze(dir.path(), &["-c", cfg.to_str().unwrap()], &[&pcap]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let raw = std::fs::read_to_string(dir.path().join("eve.json")).unwrap();
     (eve, raw)
@@ -252,4 +259,23 @@ fn shift_jis_csv_is_decoded() {
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     assert_eq!(alerts[0]["dlp"]["findings"]["pension_number"]["count"], 15);
     assert_eq!(alerts[0]["dlp"]["records"], 15);
+}
+
+#[test]
+fn policy_thresholds_and_scope_come_from_the_config() {
+    let (csv, _) = roster(50);
+    let outside = upload("203.0.113.5:80", "0508a.csv", csv.as_bytes());
+    // Fewer identifiers than the policy's minimum: no alert.
+    let (eve, _) = run_with(&outside, "[dlp_policy]\nmin_identifiers = 200\n");
+    assert!(dlp_alerts(&eve).is_empty());
+    // Severity 1 only from the policy's count on.
+    let (eve, _) = run_with(&outside, "[dlp_policy]\nsevere_at = 500\nname = \"pension-watch\"\n");
+    let a = dlp_alerts(&eve);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0]["alert"]["severity"], 3);
+    assert_eq!(a[0]["dlp"]["policy"], "pension-watch");
+    // Internal transfers are reported when the policy asks.
+    let inside = upload("192.168.1.20:80", "0508a.csv", csv.as_bytes());
+    let (eve, _) = run_with(&inside, "[dlp_policy]\ninclude_internal = true\n");
+    assert_eq!(dlp_alerts(&eve).len(), 1);
 }

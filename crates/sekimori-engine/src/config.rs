@@ -66,6 +66,8 @@ pub struct Config {
     pub dlp: DlpConfig,
     /// File tracking.
     pub files: FilesSection,
+    /// When the DLP layer raises an alert.
+    pub dlp_policy: DlpPolicy,
 }
 
 impl Config {
@@ -184,7 +186,7 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Our sections: a `--set` key starting with one of these is a path into this file's schema.
-const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp", "files"];
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp", "dlp_policy", "files"];
 
 fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {
@@ -553,6 +555,35 @@ impl Config {
         a.dns.udp_ports = self.app.dns.udp_ports.clone();
         a.dns.tcp_ports = self.app.dns.tcp_ports.clone();
         a
+    }
+}
+
+/// `[dlp_policy]`: which transfers are scanned and when a finding becomes an alert
+/// (defaults from ../shared/docs/dlp.md).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DlpPolicy {
+    /// Policy name logged in `dlp.policy`.
+    pub name: String,
+    /// Identifiers (medium confidence or better) a transfer must carry to alert.
+    pub min_identifiers: u64,
+    /// High-confidence identifiers from which the alert has severity 1 (else 3).
+    pub severe_at: u64,
+    /// Also scan transfers between `$HOME_NET` hosts (not exfiltration; off by default).
+    pub include_internal: bool,
+    /// Also scan what `$HOME_NET` hosts download (not exfiltration; off by default).
+    pub include_inbound: bool,
+}
+
+impl Default for DlpPolicy {
+    fn default() -> Self {
+        DlpPolicy {
+            name: "pii-outbound".into(),
+            min_identifiers: 1,
+            severe_at: 10,
+            include_internal: false,
+            include_inbound: false,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! that carried personal data becomes one `alert` with `layer: "dlp"` and a `dlp` object.
 //! Inbound downloads and internal transfers are not exfiltration and are not scanned.
 
+use crate::config::DlpPolicy;
 use sekimori_app::{FileClose, FileId, FileKind, FileOpen, FlowCtx};
 use sekimori_behavior::HomeNet;
 use sekimori_dlp::{Confidence, Dlp, Findings, Scanner};
@@ -20,6 +21,7 @@ struct Open {
     scanner: Scanner,
     name: String,
     multipart: bool,
+    to_server: bool,
     order: u64,
 }
 
@@ -35,6 +37,7 @@ pub(crate) struct DlpVerdict {
 pub(crate) struct DlpLayer {
     dlp: Dlp,
     home: HomeNet,
+    policy: DlpPolicy,
     open: HashMap<(u64, FileId), Open>,
     next: u64,
     /// Bodies scanned.
@@ -44,21 +47,30 @@ pub(crate) struct DlpLayer {
 }
 
 impl DlpLayer {
-    pub(crate) fn new(dlp: Dlp, home: HomeNet) -> Self {
-        DlpLayer { dlp, home, open: HashMap::new(), next: 0, scanned: 0, alerts: 0 }
+    pub(crate) fn new(dlp: Dlp, home: HomeNet, policy: DlpPolicy) -> Self {
+        DlpLayer { dlp, home, policy, open: HashMap::new(), next: 0, scanned: 0, alerts: 0 }
     }
 
-    /// Whether a body of `flow` travelling in `dir` leaves the protected network.
-    fn outbound(&self, flow: &FlowCtx<'_>, dir: Direction) -> bool {
+    /// Whether the policy scans a body of `flow` travelling in `dir`: what a `$HOME_NET` host
+    /// sends outside, plus internal transfers and downloads when the policy asks for them.
+    fn in_scope(&self, flow: &FlowCtx<'_>, dir: Direction) -> bool {
         let (from, to) = match dir {
             Direction::ToServer => (flow.src, flow.dst),
             Direction::ToClient => (flow.dst, flow.src),
         };
-        self.home.contains(from) && !self.home.contains(to)
+        match (self.home.contains(from), self.home.contains(to)) {
+            (true, false) => true,
+            (true, true) => self.policy.include_internal,
+            (false, true) => self.policy.include_inbound,
+            (false, false) => false,
+        }
     }
 
     pub(crate) fn open(&mut self, flow: &FlowCtx<'_>, f: &FileOpen<'_>) {
-        if !matches!(f.kind, FileKind::RequestBody | FileKind::FormPart) || !self.outbound(flow, f.dir) {
+        if matches!(f.kind, FileKind::ResponseBody) && !self.policy.include_inbound {
+            return;
+        }
+        if !self.in_scope(flow, f.dir) {
             return;
         }
         if self.open.len() >= MAX_OPEN
@@ -67,11 +79,12 @@ impl DlpLayer {
             self.open.remove(&oldest);
         }
         let name = String::from_utf8_lossy(f.name).into_owned();
+        let to_server = f.dir == Direction::ToServer;
         let mut scanner = self.dlp.scanner();
         scanner.set_file_name((!name.is_empty()).then_some(name.as_str()));
         self.next += 1;
         let multipart = f.kind == FileKind::FormPart;
-        self.open.insert((flow.id, f.id), Open { scanner, name, multipart, order: self.next });
+        self.open.insert((flow.id, f.id), Open { scanner, name, multipart, to_server, order: self.next });
     }
 
     pub(crate) fn data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
@@ -87,12 +100,12 @@ impl DlpLayer {
         if o.multipart {
             f.container.insert(0, "multipart".into());
         }
-        f.direction = Some("to_server".into());
+        f.direction = Some(if o.to_server { "to_server" } else { "to_client" }.into());
         if !o.name.is_empty() {
             f.file = Some(o.name.clone());
         }
-        f.policy = Some("pii-outbound".into());
-        let verdict = verdict(f, &o.name);
+        f.policy = Some(self.policy.name.clone());
+        let verdict = verdict(f, &o.name, &self.policy);
         if verdict.is_some() {
             self.alerts += 1;
         }
@@ -119,7 +132,7 @@ fn label(kind: &str) -> &str {
 
 /// Alert when identifiers of medium confidence or better leave (dlp.md: 1–9 high-confidence
 /// identifiers → severity 3, 10 or more → severity 1), or when an encrypted container leaves.
-fn verdict(f: Findings, name: &str) -> Option<DlpVerdict> {
+fn verdict(f: Findings, name: &str, policy: &DlpPolicy) -> Option<DlpVerdict> {
     let kinds: Vec<(&String, u64)> = f
         .findings
         .keys()
@@ -128,11 +141,12 @@ fn verdict(f: Findings, name: &str) -> Option<DlpVerdict> {
         .collect();
     let shown = if name.is_empty() { String::new() } else { format!(" {name}") };
     let container = f.container.last().cloned().unwrap_or_else(|| "body".into());
-    if let Some((top, n)) = kinds.iter().max_by_key(|(k, n)| (*n, std::cmp::Reverse((*k).clone()))) {
+    let total: u64 = kinds.iter().map(|(_, n)| n).sum();
+    if let Some((top, n)) = kinds.iter().filter(|_| total >= policy.min_identifiers.max(1)).max_by_key(|(k, n)| (*n, std::cmp::Reverse((*k).clone()))) {
         let high: u64 = f.findings.keys().map(|k| f.count_at_least(k, Confidence::High)).sum();
         let protection = if f.encrypted { "partly encrypted" } else { "plain" };
         let signature = format!("DLP: {} {} leaving in {protection} {container}{shown}", group(*n), label(top));
-        let severity = if high >= 10 { 1 } else { 3 };
+        let severity = if high >= policy.severe_at { 1 } else { 3 };
         return Some(DlpVerdict { sid: SID_PII, severity, signature, findings: f });
     }
     if f.encrypted {

@@ -212,6 +212,7 @@ impl Engine {
                     reason: e.to_string(),
                 })?,
                 home_net(&cfg)?,
+                cfg.dlp_policy.clone(),
             ),
             files: FileTracker::new(cfg.files_config()).map_err(|e| ConfigError::Value {
                 key: "files".into(),
