@@ -9,7 +9,9 @@ use sekimori_detect::{Buffers, DetectEngine, FlowFacts, FlowState, PacketInfo, S
 use sekimori_rules::{AppProto, Buffer, Rule, Vars};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&n, rest)) = data.split_first() else { return };
+    let Some((&n, rest)) = data.split_first() else {
+        return;
+    };
     let n = usize::from(n).min(rest.len());
     let (opts, payload) = rest.split_at(n);
     let opts = String::from_utf8_lossy(opts);
@@ -29,19 +31,38 @@ fuzz_target!(|data: &[u8]| {
         ip_proto: 6,
         sport: 1234,
         dport: 80,
-        flow: Some(FlowFacts { direction: sekimori_flow::Direction::ToServer, established: true }),
+        flow: Some(FlowFacts {
+            direction: sekimori_flow::Direction::ToServer,
+            established: true,
+        }),
         app_proto: Some(AppProto::Http),
         ..PacketInfo::default()
     };
     let mut s = Scratch::new();
     let mut fs = FlowState::new();
-    let a: Vec<u32> = e.inspect(&info, &Buffers::packet(payload), Some(&mut fs), &mut s).iter().map(|a| a.sid).collect();
-    let b: Vec<u32> = e.inspect_all(&info, &Buffers::packet(payload), None, &mut s).iter().map(|a| a.sid).collect();
+    let a: Vec<u32> = e
+        .inspect(&info, &Buffers::packet(payload), Some(&mut fs), &mut s)
+        .iter()
+        .map(|a| a.sid)
+        .collect();
+    let b: Vec<u32> = e
+        .inspect_all(&info, &Buffers::packet(payload), None, &mut s)
+        .iter()
+        .map(|a| a.sid)
+        .collect();
     assert_eq!(a, b);
     let mut tx = Buffers::new(Scope::Transaction);
     let (u, h) = payload.split_at(payload.len() / 2);
     tx.add(Buffer::HttpUri, u).add(Buffer::HttpHeader, h);
-    let a: Vec<u32> = e.inspect(&info, &tx, None, &mut s).iter().map(|a| a.sid).collect();
-    let b: Vec<u32> = e.inspect_all(&info, &tx, None, &mut s).iter().map(|a| a.sid).collect();
+    let a: Vec<u32> = e
+        .inspect(&info, &tx, None, &mut s)
+        .iter()
+        .map(|a| a.sid)
+        .collect();
+    let b: Vec<u32> = e
+        .inspect_all(&info, &tx, None, &mut s)
+        .iter()
+        .map(|a| a.sid)
+        .collect();
     assert_eq!(a, b);
 });

@@ -1,0 +1,265 @@
+//! What the caller gives the matcher: packet/flow facts ([`PacketInfo`]), the buffers to inspect
+//! ([`Buffers`]) and the per-flow state it keeps between calls ([`FlowState`]).
+
+use sekimori_capture::Timestamp;
+use sekimori_decode::{Addr, Decoded, Ip, L4};
+use sekimori_flow::Direction;
+use sekimori_rules::{AppProto, Buffer};
+
+/// TCP header facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpFacts {
+    /// Flags byte.
+    pub flags: u8,
+    /// Window (raw).
+    pub window: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number.
+    pub ack: u32,
+}
+
+/// ICMP header facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IcmpFacts {
+    /// Type.
+    pub itype: u8,
+    /// Code.
+    pub icode: u8,
+    /// Identifier (echo).
+    pub id: u16,
+    /// Sequence (echo).
+    pub seq: u16,
+}
+
+/// Flow facts of the packet (None for flowless packets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowFacts {
+    /// Direction of this packet in its flow.
+    pub direction: Direction,
+    /// Established (TCP: three-way handshake completed; UDP: replies seen both ways).
+    pub established: bool,
+}
+
+/// Packet and flow facts the non-buffer keywords test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PacketInfo {
+    /// Packet time (drives thresholds).
+    pub ts: Timestamp,
+    /// IP version: 4, 6, or 0 when there is no IP header.
+    pub ip_version: u8,
+    /// Source address.
+    pub src: Addr,
+    /// Destination address.
+    pub dst: Addr,
+    /// Source port (TCP/UDP/SCTP), else 0.
+    pub sport: u16,
+    /// Destination port, else 0.
+    pub dport: u16,
+    /// IP protocol number of the transport.
+    pub ip_proto: u8,
+    /// TTL / hop limit.
+    pub ttl: u8,
+    /// TOS / traffic class.
+    pub tos: u8,
+    /// IPv4 identification.
+    pub ip_id: u16,
+    /// IP fragment (not reassembled).
+    pub fragment: bool,
+    /// TCP header, when TCP.
+    pub tcp: Option<TcpFacts>,
+    /// ICMP header, when ICMPv4/v6.
+    pub icmp: Option<IcmpFacts>,
+    /// Flow facts, when the packet belongs to a flow.
+    pub flow: Option<FlowFacts>,
+    /// Detected application protocol of the flow.
+    pub app_proto: Option<AppProto>,
+}
+
+impl PacketInfo {
+    /// Facts of a decoded packet (flow facts and app protocol left empty: set them after).
+    pub fn from_decoded(d: &Decoded<'_>, ts: Timestamp) -> Self {
+        let mut p = PacketInfo {
+            ts,
+            src: d.src,
+            dst: d.dst,
+            ..PacketInfo::default()
+        };
+        match d.ip {
+            Some(Ip::V4(h)) => {
+                p.ip_version = 4;
+                p.ip_proto = h.proto;
+                p.ttl = h.ttl;
+                p.tos = h.tos;
+                p.ip_id = h.id;
+            }
+            Some(Ip::V6(h)) => {
+                p.ip_version = 6;
+                p.ip_proto = h.proto;
+                p.ttl = h.hop_limit;
+                p.tos = h.traffic_class;
+            }
+            None => {}
+        }
+        p.fragment = d.is_fragment();
+        (p.sport, p.dport) = d.ports();
+        match d.l4 {
+            L4::Tcp(t) => {
+                p.tcp = Some(TcpFacts {
+                    flags: t.flags,
+                    window: t.window,
+                    seq: t.seq,
+                    ack: t.ack,
+                })
+            }
+            L4::Icmpv4(i) | L4::Icmpv6(i) => {
+                p.icmp = Some(IcmpFacts {
+                    itype: i.icmp_type,
+                    icode: i.code,
+                    id: i.id,
+                    seq: i.seq,
+                })
+            }
+            _ => {}
+        }
+        p
+    }
+}
+
+/// Which kind of inspection a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Per packet: packet-payload rules, header-only rules and IP-only rules.
+    #[default]
+    Packet,
+    /// Per app-layer transaction update: rules using app-layer buffers or an app protocol.
+    Transaction,
+}
+
+/// The buffers of one inspection. Borrowed; fill a fresh one (or [`Buffers::clear`]) per call.
+#[derive(Debug, Clone, Default)]
+pub struct Buffers<'a> {
+    /// Scope of this call.
+    pub scope: Scope,
+    /// The packet payload (`pkt_data`; also what `dsize` measures).
+    pub packet: Option<&'a [u8]>,
+    /// A reassembled stream chunk for the same direction (inspected by payload lists too).
+    pub stream: Option<&'a [u8]>,
+    sticky: Vec<(Buffer, &'a [u8])>,
+}
+
+impl<'a> Buffers<'a> {
+    /// Empty buffers of a scope.
+    pub fn new(scope: Scope) -> Self {
+        Buffers {
+            scope,
+            ..Buffers::default()
+        }
+    }
+
+    /// Packet scope with a payload.
+    pub fn packet(payload: &'a [u8]) -> Self {
+        Buffers {
+            scope: Scope::Packet,
+            packet: Some(payload),
+            ..Buffers::default()
+        }
+    }
+
+    /// Add a sticky buffer (add several for multi-buffers such as one per DNS query; a list
+    /// matches when any instance matches). `Buffer::Payload` sets `packet`.
+    pub fn add(&mut self, buffer: Buffer, data: &'a [u8]) -> &mut Self {
+        if buffer == Buffer::Payload {
+            self.packet = Some(data);
+        } else {
+            self.sticky.push((buffer, data));
+        }
+        self
+    }
+
+    /// Remove everything (keeps the allocation).
+    pub fn clear(&mut self) {
+        self.packet = None;
+        self.stream = None;
+        self.sticky.clear();
+    }
+
+    /// Instances of a sticky buffer.
+    pub fn get(&self, buffer: Buffer) -> impl Iterator<Item = &'a [u8]> + '_ {
+        self.sticky
+            .iter()
+            .filter(move |(b, _)| *b == buffer)
+            .map(|(_, d)| *d)
+    }
+
+    /// All sticky buffers.
+    pub fn sticky(&self) -> &[(Buffer, &'a [u8])] {
+        &self.sticky
+    }
+}
+
+/// Per-flow detection state (flowbits, IP-only bookkeeping). The caller stores one per flow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowState {
+    bits: Vec<u64>,
+    /// IP-only rules were evaluated for (to_server, to_client).
+    pub(crate) iponly_done: [bool; 2],
+}
+
+impl FlowState {
+    /// New empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Is flowbit number `id` set?
+    pub fn is_set(&self, id: u32) -> bool {
+        let (w, b) = ((id / 64) as usize, id % 64);
+        self.bits.get(w).is_some_and(|x| x & (1 << b) != 0)
+    }
+
+    /// Set flowbit `id`.
+    pub fn set(&mut self, id: u32) {
+        let (w, b) = ((id / 64) as usize, id % 64);
+        if self.bits.len() <= w {
+            self.bits.resize(w + 1, 0);
+        }
+        if let Some(x) = self.bits.get_mut(w) {
+            *x |= 1 << b;
+        }
+    }
+
+    /// Clear flowbit `id`.
+    pub fn unset(&mut self, id: u32) {
+        let (w, b) = ((id / 64) as usize, id % 64);
+        if let Some(x) = self.bits.get_mut(w) {
+            *x &= !(1 << b);
+        }
+    }
+
+    /// Flip flowbit `id`.
+    pub fn toggle(&mut self, id: u32) {
+        if self.is_set(id) {
+            self.unset(id)
+        } else {
+            self.set(id)
+        }
+    }
+
+    /// Call `f` with each set flowbit id.
+    pub fn for_each_set(&self, mut f: impl FnMut(u32)) {
+        for (w, &word) in self.bits.iter().enumerate() {
+            let mut x = word;
+            while x != 0 {
+                let b = x.trailing_zeros();
+                f(w as u32 * 64 + b);
+                x &= x - 1;
+            }
+        }
+    }
+
+    /// Number of flowbits set.
+    pub fn count(&self) -> u32 {
+        self.bits.iter().map(|w| w.count_ones()).sum()
+    }
+}
