@@ -291,6 +291,9 @@ fn print_summary(s: &Summary, log_dir: &Path, wall: Duration) {
         s.packets, s.bytes, secs, mbps
     );
     eprintln!("  flows:      {}", s.flows);
+    if s.rules > 0 {
+        eprintln!("  rules:      {} in use", s.rules);
+    }
     eprintln!(
         "  anomalies:  {} decoder, {} stream",
         s.decoder_anomalies, s.stream_events

@@ -108,6 +108,8 @@ struct Case {
     test: String,
     pcap: PathBuf,
     args: Vec<String>,
+    /// The test's rule file, when it has one.
+    rules: Option<PathBuf>,
 }
 
 fn cases(shared: &Path) -> Vec<Case> {
@@ -123,6 +125,7 @@ fn cases(shared: &Path) -> Vec<Case> {
         let words: Vec<&str> = cols[9].split_whitespace().collect();
         let mut args = Vec::new();
         let mut pcap = None;
+        let mut rules = None;
         let mut i = 0;
         while i < words.len() {
             match words[i] {
@@ -141,6 +144,10 @@ fn cases(shared: &Path) -> Vec<Case> {
                     }
                     i += 1;
                 }
+                "-S" if i + 1 < words.len() && words[i + 1].starts_with("$SV/") => {
+                    rules = Some(sv.join(words[i + 1].trim_start_matches("$SV/")));
+                    i += 1;
+                }
                 "-r" if i + 1 < words.len() => {
                     pcap = Some(sv.join(words[i + 1].trim_start_matches("$SV/")));
                     i += 1;
@@ -150,11 +157,7 @@ fn cases(shared: &Path) -> Vec<Case> {
             i += 1;
         }
         if let Some(pcap) = pcap {
-            out.push(Case {
-                test: cols[0].to_string(),
-                pcap,
-                args,
-            });
+            out.push(Case { test: cols[0].to_string(), pcap, args, rules });
         }
     }
     out
@@ -373,4 +376,52 @@ fn protocol_records_agree_with_suricata() {
         let pct = 100.0 * matched as f64 / total.max(1) as f64;
         assert!(total > 0 && pct >= *min, "{kind}: {matched}/{total} = {pct:.1}% < {min}%");
     }
+}
+
+/// Alerts raised as Suricata raised them (sid and 5-tuple, either orientation); the test fails
+/// below this.
+const MIN_ALERTS_MATCHED: usize = 4572;
+/// Alerts Suricata did not raise; the test fails above this.
+const MAX_EXTRA_ALERTS: usize = 339;
+
+#[test]
+fn alerts_agree_with_suricata() {
+    let Some(shared) = shared_dir() else { return };
+    let eve_root = shared.join("data/suricata-verify-eve");
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut reference_total, mut matched, mut extra) = (0usize, 0usize, 0usize);
+    for case in cases(&shared) {
+        let Some(rules) = &case.rules else { continue };
+        let reference = read_eve(&eve_root.join(&case.test).join("eve.json"));
+        let mut args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        args.extend(["-S", rules.to_str().unwrap()]);
+        let (out, eve) = analyze(tmp.path(), &args, &[case.pcap.as_path()]);
+        assert!(out.status.success(), "{}: {}", case.test, String::from_utf8_lossy(&out.stderr));
+        let key = |r: &Value| {
+            let mut ends = [
+                format!("{}:{}", r["src_ip"], r["src_port"]),
+                format!("{}:{}", r["dest_ip"], r["dest_port"]),
+            ];
+            ends.sort();
+            format!("{} {} {:?}", r["alert"]["signature_id"], r["proto"], ends)
+        };
+        let mut pool: HashMap<String, usize> = HashMap::new();
+        for r in of_type(&eve, "alert").into_iter().filter(|r| r["alert"]["layer"] == "signature") {
+            *pool.entry(key(r)).or_default() += 1;
+        }
+        for r in of_type(&reference, "alert") {
+            reference_total += 1;
+            if let Some(n) = pool.get_mut(&key(r)).filter(|n| **n > 0) {
+                *n -= 1;
+                matched += 1;
+            }
+        }
+        extra += pool.values().sum::<usize>();
+    }
+    println!(
+        "alert agreement with Suricata 7.0.10: {matched}/{reference_total} ({:.1}%) matched on sid and 5-tuple, {extra} extra",
+        100.0 * matched as f64 / reference_total.max(1) as f64
+    );
+    assert!(matched >= MIN_ALERTS_MATCHED, "matched alerts fell to {matched}");
+    assert!(extra <= MAX_EXTRA_ALERTS, "extra alerts rose to {extra}");
 }

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod app;
+mod detect;
 mod dlp;
 pub mod config;
 pub mod hook;

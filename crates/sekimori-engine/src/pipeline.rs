@@ -2,7 +2,9 @@
 
 use crate::config::{Config, ConfigError};
 use crate::app::{EveApp, Fanout, ctx as app_ctx};
+use crate::detect::{Signatures, flow_facts, rule_proto};
 use crate::dlp::DlpLayer;
+use sekimori_detect::{FlowState as DetectFlow, PacketInfo};
 use sekimori_files::FileTracker;
 use sekimori_dlp::Dlp;
 use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
@@ -84,6 +86,8 @@ pub struct FlowData {
     app: AppSlot,
     /// The external hook's state.
     hook: AppSlot,
+    /// The signature layer's state (flowbits).
+    detect: Option<DetectFlow>,
     app_proto: Option<&'static str>,
 }
 
@@ -126,6 +130,7 @@ pub struct Engine {
     app: AppLayer,
     dlp: DlpLayer,
     files: FileTracker,
+    sigs: Option<Signatures>,
     behavior: Behavior,
     /// Problems with the stored baseline that did not stop the run (reported by the CLI).
     warnings: Vec<String>,
@@ -148,6 +153,11 @@ impl Engine {
         let eve_file = cfg.outputs.eve_filename.clone();
         let eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
         let mut engine = Self::with_writer(cfg, eve, eve_file)?;
+        if !opts.rule_files.is_empty() {
+            let loaded = Signatures::load(&opts.rule_files, &engine.cfg.vars.home_net);
+            engine.warnings.extend(loaded.warnings);
+            engine.sigs = Some(loaded.sigs);
+        }
         if opts.state_dir.is_some() || opts.learn {
             let home = home_net(&engine.cfg)?;
             let bcfg = engine.cfg.behavior.clone();
@@ -214,6 +224,7 @@ impl Engine {
                 home_net(&cfg)?,
                 cfg.dlp_policy.clone(),
             ),
+            sigs: None,
             files: FileTracker::new(cfg.files_config()).map_err(|e| ConfigError::Value {
                 key: "files".into(),
                 value: String::new(),
@@ -365,6 +376,7 @@ impl Engine {
             app,
             dlp,
             files,
+            sigs,
             hook,
             counters,
             checksums,
@@ -399,7 +411,7 @@ impl Engine {
             _ if !full => {}
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
-                let FlowData { tcp: sess, app: app_slot, hook: hook_slot, .. } = &mut flow.user;
+                let FlowData { tcp: sess, app: app_slot, hook: hook_slot, detect: detect_flow, .. } = &mut flow.user;
                 let mut out = EveApp {
                     eve,
                     out: &cfg.outputs,
@@ -410,6 +422,8 @@ impl Engine {
                     dlp,
                     files,
                     alerted: false,
+                    sigs: sigs.as_mut(),
+                    detect_flow: Some(detect_flow.get_or_insert_with(DetectFlow::new)),
                 };
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
                 let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
@@ -449,7 +463,7 @@ impl Engine {
             }
             L4::Udp(_) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
-                let FlowData { app: app_slot, hook: hook_slot, .. } = &mut flow.user;
+                let FlowData { app: app_slot, hook: hook_slot, detect: detect_flow, .. } = &mut flow.user;
                 let mut out = EveApp {
                     eve,
                     out: &cfg.outputs,
@@ -460,6 +474,8 @@ impl Engine {
                     dlp,
                     files,
                     alerted: false,
+                    sigs: sigs.as_mut(),
+                    detect_flow: Some(detect_flow.get_or_insert_with(DetectFlow::new)),
                 };
                 app.on_udp(&app_ctx(&info), app_slot, dir, d.payload, &mut out);
                 hook.on_udp(&info, hook_slot, dir, d.payload);
@@ -472,6 +488,34 @@ impl Engine {
                 }
             }
             _ => {}
+        }
+        if full
+            && !hit.icmp_error
+            && let Some(sigs) = sigs.as_mut()
+        {
+            let mut info = PacketInfo::from_decoded(d, pkt.ts);
+            info.flow = Some(flow_facts(dir, flow.state != FlowState::New));
+            info.app_proto = flow.app_proto.and_then(rule_proto);
+            let (sp, dp) = d.ports();
+            let has_ports = matches!(d.l4, L4::Tcp(_) | L4::Udp(_));
+            let header = Header {
+                ts: pkt.ts,
+                flow_id: Some(flow.id()),
+                pcap_cnt: Some(pkt.pcap_cnt),
+                event_type: "alert",
+                vlan: d.vlans(),
+                endpoints: Some(Endpoints {
+                    src: d.src,
+                    sport: has_ports.then_some(sp),
+                    dst: d.dst,
+                    dport: has_ports.then_some(dp),
+                    proto: d.ip_proto().unwrap_or(0),
+                }),
+            };
+            let state = flow.user.detect.get_or_insert_with(DetectFlow::new);
+            if sigs.packet(eve, header, &info, d.payload, Some(state), flow.app_proto) {
+                flow.alerted = true;
+            }
         }
         let mut ended: Vec<EndedFlow<FlowData>> = Vec::new();
         flows.take_ended(|e| ended.push(e));
@@ -501,9 +545,9 @@ impl Engine {
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
-        let Engine { stream, app, dlp, files, hook, eve, cfg, .. } = self;
+        let Engine { stream, app, dlp, files, sigs, hook, eve, cfg, .. } = self;
         {
-            let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto } = &mut e.flow.user;
+            let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow } = &mut e.flow.user;
             let mut out = EveApp {
                 eve,
                 out: &cfg.outputs,
@@ -514,6 +558,8 @@ impl Engine {
                 dlp,
                 files,
                 alerted: false,
+                sigs: sigs.as_mut(),
+                detect_flow: detect_flow.as_mut(),
             };
             if sess.has_session() {
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
@@ -608,6 +654,7 @@ impl Engine {
             decoder_anomalies: self.counters.decoder_anomalies,
             stream_events: self.counters.stream_events,
             reassembled: self.counters.reassembled,
+            rules: self.sigs.as_ref().map_or(0, Signatures::len),
             events,
             eve_file: self.eve_file,
         })

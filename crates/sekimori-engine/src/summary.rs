@@ -17,6 +17,8 @@ pub struct Summary {
     pub reassembled: u64,
     /// EVE records written, per event type.
     pub events: Vec<(String, u64)>,
+    /// Signature rules in use.
+    pub rules: usize,
     /// EVE file name inside the log directory.
     pub eve_file: String,
 }
