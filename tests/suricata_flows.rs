@@ -319,6 +319,17 @@ fn proto_sig(r: &Value) -> Option<String> {
                 t["sni"], t["version"], t["ja3"]["hash"], t["ja3s"]["hash"], t["ja4"], t["subject"], t["serial"]
             ))
         }
+        "smtp" => {
+            let e = &r["email"];
+            Some(format!(
+                "smtp {ep} {} {} {} {} {}",
+                r["smtp"]["mail_from"], r["smtp"]["rcpt_to"], e["from"], e["to"], e["attachment"]
+            ))
+        }
+        "smb" => {
+            let m = &r["smb"];
+            Some(format!("smb {ep} {} {} {} {}", m["command"], m["status"], m["filename"], m["share"]))
+        }
         "fileinfo" => {
             let f = &r["fileinfo"];
             Some(format!("fileinfo {ep} {} {} {} {} {}", f["filename"], f["size"], f["md5"], f["sha256"], f["state"]))
@@ -350,7 +361,15 @@ fn proto_agreement(reference: &[Value], ours: &[Value], out: &mut std::collectio
 
 /// Agreement reached so far, in per cent of Suricata's records; the test fails below these.
 // app_proto stays below 100% until SMTP, SMB, FTP and the rest are parsed.
-const MIN_AGREEMENT: &[(&str, f64)] = &[("http", 95.0), ("dns", 99.0), ("tls", 90.0), ("fileinfo", 65.0), ("app_proto", 83.0)];
+const MIN_AGREEMENT: &[(&str, f64)] = &[
+    ("http", 95.0),
+    ("dns", 99.0),
+    ("tls", 92.0),
+    ("smtp", 94.0),
+    ("smb", 48.0),
+    ("fileinfo", 67.0),
+    ("app_proto", 88.0),
+];
 
 #[test]
 fn protocol_records_agree_with_suricata() {

@@ -95,6 +95,37 @@ impl Default for TlsConfig {
     }
 }
 
+/// SMB parser settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmbConfig {
+    /// TCP server ports where SMB is probed (Suricata: 445 and 139).
+    pub ports: Vec<u16>,
+    /// Probe SMB on every TCP port (recognised by content: NetBIOS header + SMB magic).
+    pub any_port: bool,
+    /// Open transactions per flow; beyond it the oldest is completed early.
+    pub max_tx: usize,
+    /// Open files (and tree shares) remembered per flow.
+    pub max_open_files: usize,
+    /// Records up to this size are buffered whole; larger ones are parsed by their head and
+    /// their READ/WRITE data streamed (also bounded by `max_pending`).
+    pub max_record_buffer: usize,
+    /// Bytes kept of names (file, share, NTLMSSP fields, dialect strings).
+    pub max_name_len: usize,
+}
+
+impl Default for SmbConfig {
+    fn default() -> Self {
+        SmbConfig {
+            ports: vec![445, 139],
+            any_port: true,
+            max_tx: 1024,
+            max_open_files: 1024,
+            max_record_buffer: 64 * 1024,
+            max_name_len: 1024,
+        }
+    }
+}
+
 /// Settings of the whole protocol layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppConfig {
@@ -111,6 +142,10 @@ pub struct AppConfig {
     pub dns: DnsConfig,
     /// TLS settings.
     pub tls: TlsConfig,
+    /// SMTP settings.
+    pub smtp: crate::smtp::SmtpConfig,
+    /// SMB settings.
+    pub smb: SmbConfig,
 }
 
 impl Default for AppConfig {
@@ -122,6 +157,8 @@ impl Default for AppConfig {
             http: HttpConfig::default(),
             dns: DnsConfig::default(),
             tls: TlsConfig::default(),
+            smtp: crate::smtp::SmtpConfig::default(),
+            smb: SmbConfig::default(),
         }
     }
 }

@@ -442,6 +442,8 @@ impl FlowApp {
             AppProto::Http => env.stats.detected_http += 1,
             AppProto::Dns => env.stats.detected_dns += 1,
             AppProto::Tls => env.stats.detected_tls += 1,
+            AppProto::Smtp => env.stats.detected_smtp += 1,
+            AppProto::Smb => env.stats.detected_smb += 1,
         }
         env.sink.on_detect(env.flow, proto, dir, self.reversed);
         self.state = State::Parsing(parser);
@@ -702,6 +704,8 @@ impl FlowApp {
                             AppProto::Http => env.stats.detected_http += 1,
                             AppProto::Dns => env.stats.detected_dns += 1,
                             AppProto::Tls => env.stats.detected_tls += 1,
+                            AppProto::Smtp => env.stats.detected_smtp += 1,
+                            AppProto::Smb => env.stats.detected_smb += 1,
                         }
                         env.sink.on_detect(env.flow, proto, dir, self.reversed);
                         self.state = State::Parsing(parser);

@@ -49,11 +49,13 @@ pub mod parser;
 pub mod registry;
 pub mod replay;
 pub mod sink;
+pub mod smtp;
+pub mod smb;
 pub mod stats;
 pub mod tls;
 pub mod types;
 
-pub use config::{AppConfig, DnsConfig, HttpConfig, TlsConfig};
+pub use config::{AppConfig, DnsConfig, HttpConfig, SmbConfig, TlsConfig};
 pub use dns::{DnsEvent, DnsParser, DnsTx};
 pub use error::ConfigError;
 pub use http::{HttpEvent, HttpParser, HttpTx};
@@ -63,7 +65,9 @@ pub use registry::{Detect, ProtocolEntry, Registry};
 pub use sink::{
     AppSink, AppTx, FileClose, FileId, FileKind, FileOpen, FileSink, FileStatus, NullSink,
 };
-pub use stats::{AppStats, DnsStats, HttpStats, TlsStats};
+pub use smb::{SmbEvent, SmbParser, SmbTx};
+pub use stats::{AppStats, DnsStats, HttpStats, SmbStats, TlsStats};
+pub use smtp::{SmtpConfig, SmtpParser, SmtpStats, SmtpTx};
 pub use tls::{TlsEvent, TlsParser, TlsTx};
 pub use types::{AppEvent, AppProto, Direction, EventLayer, FlowCtx, Transport, TxStage};
 

@@ -4,6 +4,8 @@ use crate::config::AppConfig;
 use crate::dns::DnsParser;
 use crate::http::HttpParser;
 use crate::parser::{AppParser, Probe, ProtocolInfo};
+use crate::smb::SmbParser;
+use crate::smtp::SmtpParser;
 use crate::tls::TlsParser;
 use crate::types::{AppProto, Direction, Transport};
 
@@ -86,6 +88,8 @@ impl Registry {
                 ProtocolEntry::of::<HttpParser>(cfg),
                 ProtocolEntry::of::<DnsParser>(cfg),
                 ProtocolEntry::of::<TlsParser>(cfg),
+                ProtocolEntry::of::<SmtpParser>(cfg),
+                ProtocolEntry::of::<SmbParser>(cfg),
             ],
         }
     }

@@ -3,6 +3,8 @@
 
 use crate::dns::DnsTx;
 use crate::http::HttpTx;
+use crate::smb::SmbTx;
+use crate::smtp::SmtpTx;
 use crate::tls::TlsTx;
 use crate::types::{AppEvent, AppProto, Direction, FlowCtx, TxStage};
 
@@ -16,6 +18,10 @@ pub enum AppTx<'a> {
     Dns(&'a DnsTx),
     /// One TLS session (handshake facts and fingerprints), completed when the handshake is done.
     Tls(&'a TlsTx),
+    /// One SMTP transaction (one message and its envelope).
+    Smtp(&'a SmtpTx),
+    /// One SMB request/response pair, or the file transaction of an open file and direction.
+    Smb(&'a SmbTx),
 }
 
 impl AppTx<'_> {
@@ -25,6 +31,8 @@ impl AppTx<'_> {
             AppTx::Http(_) => AppProto::Http,
             AppTx::Dns(_) => AppProto::Dns,
             AppTx::Tls(_) => AppProto::Tls,
+            AppTx::Smtp(_) => AppProto::Smtp,
+            AppTx::Smb(_) => AppProto::Smb,
         }
     }
     /// The transaction id within its flow (EVE `tx_id`).
@@ -33,6 +41,8 @@ impl AppTx<'_> {
             AppTx::Http(t) => t.tx_id,
             AppTx::Dns(t) => t.tx_id,
             AppTx::Tls(t) => t.tx_id,
+            AppTx::Smtp(t) => t.tx_id,
+            AppTx::Smb(t) => t.tx_id,
         }
     }
 }
@@ -50,6 +60,14 @@ pub enum FileKind {
     RequestBody,
     /// One part of a `multipart/form-data` request body (an upload when it has a file name).
     FormPart,
+    /// A MIME part of a mail message that is an attachment (named, or not text).
+    MailAttachment,
+    /// A text part of a mail message (plain or HTML body), streamed for DLP.
+    MailBody,
+    /// Data of SMB READ responses of one open file, in arrival order (a download).
+    SmbRead,
+    /// Data of SMB WRITE requests of one open file, in arrival order (an upload).
+    SmbWrite,
 }
 
 /// A body stream being opened.

@@ -95,6 +95,49 @@ pub struct TlsStats {
     pub handshakes_done: u64,
 }
 
+/// SMB parser counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SmbStats {
+    /// NetBIOS session messages (SMB records) seen.
+    pub records: u64,
+    /// Records too large to buffer, parsed by their head and streamed.
+    pub streamed_records: u64,
+    /// NetBIOS packets other than session messages (requests, keepalives): skipped.
+    pub nbss_other: u64,
+    /// SMB2 messages parsed (compounded ones counted each).
+    pub messages: u64,
+    /// SMB2 messages that followed another in the same record (compounding).
+    pub compounded: u64,
+    /// SMB2 requests.
+    pub requests: u64,
+    /// SMB2 responses.
+    pub responses: u64,
+    /// Responses with no outstanding request of that message id.
+    pub unmatched_responses: u64,
+    /// SMB1 messages (only NEGOTIATE requests are parsed).
+    pub smb1_messages: u64,
+    /// SMB3 transform (encrypted) or compression-transform messages: counted, not parsed.
+    pub encrypted_messages: u64,
+    /// Bytes of those messages.
+    pub encrypted_bytes: u64,
+    /// Records or messages that could not be parsed.
+    pub malformed: u64,
+    /// Transactions completed early because `smb.max_tx` was reached.
+    pub txs_evicted: u64,
+    /// File streams opened on the file sink.
+    pub files: u64,
+    /// READ/WRITE on a new file id dropped because `smb.max_open_files` was reached.
+    pub files_dropped: u64,
+    /// READ response data bytes streamed.
+    pub read_bytes: u64,
+    /// WRITE request data bytes streamed.
+    pub write_bytes: u64,
+    /// Gaps seen by the SMB parser.
+    pub gaps: u64,
+    /// Bytes skipped while resynchronising after a gap.
+    pub resync_skipped: u64,
+}
+
 /// Counters of the whole protocol layer (one per [`crate::AppLayer`], i.e. per worker).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AppStats {
@@ -106,6 +149,10 @@ pub struct AppStats {
     pub detected_dns: u64,
     /// Flows on which TLS was detected.
     pub detected_tls: u64,
+    /// Flows on which SMTP was detected.
+    pub detected_smtp: u64,
+    /// Flows on which SMB was detected.
+    pub detected_smb: u64,
     /// Flows on which no protocol could be detected.
     pub detect_failed: u64,
     /// TCP stream bytes received.
@@ -132,4 +179,8 @@ pub struct AppStats {
     pub dns: DnsStats,
     /// TLS counters.
     pub tls: TlsStats,
+    /// SMTP counters.
+    pub smtp: crate::smtp::SmtpStats,
+    /// SMB counters.
+    pub smb: SmbStats,
 }

@@ -27,6 +27,8 @@ pub(crate) struct Rec {
     pub(crate) http: Vec<HttpTx>,
     pub(crate) dns: Vec<DnsTx>,
     pub(crate) tls: Vec<crate::tls::TlsTx>,
+    pub(crate) smtp: Vec<crate::smtp::SmtpTx>,
+    pub(crate) smb: Vec<crate::smb::SmbTx>,
     pub(crate) stages: Vec<(u64, TxStage)>,
     pub(crate) events: Vec<AppEvent>,
     pub(crate) files: Vec<RecFile>,
@@ -86,6 +88,8 @@ impl AppSink for Rec {
                 AppTx::Http(t) => self.http.push(t.clone()),
                 AppTx::Dns(t) => self.dns.push(t.clone()),
                 AppTx::Tls(t) => self.tls.push(t.clone()),
+                AppTx::Smtp(t) => self.smtp.push(t.clone()),
+                AppTx::Smb(t) => self.smb.push(t.clone()),
             }
         }
     }

@@ -17,6 +17,10 @@ pub enum AppProto {
     Dns,
     /// TLS (SSLv3 to TLS 1.3) over TCP.
     Tls,
+    /// SMTP (with MIME message decoding) over TCP.
+    Smtp,
+    /// SMB2/3 (and SMB1 negotiation) over NetBIOS session service, TCP.
+    Smb,
 }
 
 impl AppProto {
@@ -26,6 +30,8 @@ impl AppProto {
             AppProto::Http => "http",
             AppProto::Dns => "dns",
             AppProto::Tls => "tls",
+            AppProto::Smtp => "smtp",
+            AppProto::Smb => "smb",
         }
     }
 }

@@ -17,6 +17,8 @@ use sekimori_app::{
 use sekimori_capture::Timestamp;
 use sekimori_eve::dns::{DnsRecordOut, records_of, write_dns};
 use sekimori_eve::http::{HttpLogOptions, HttpRecord, write_http};
+use sekimori_eve::smtp::{SmtpLogOptions, SmtpRecord, write_smtp};
+use sekimori_eve::smb::{SmbRecord, write_smb};
 use sekimori_eve::tls::{TlsLogOptions, TlsRecord, should_log, write_tls};
 use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, Obj, write_anomaly};
 use sekimori_flow::Direction;
@@ -234,6 +236,20 @@ impl AppSink for EveApp<'_> {
                 self.eve.record("tls", |b| {
                     write_tls(b, &rec);
                 });
+            }
+            AppTx::Smtp(m) if self.enabled("smtp") => {
+                let rec = SmtpRecord {
+                    header: self.header(flow, "smtp"),
+                    pkt_src: Some(self.pkt_src()),
+                    metadata: None,
+                    tx: m,
+                    opts: SmtpLogOptions::default(),
+                };
+                self.eve.record("smtp", |b| write_smtp(b, &rec));
+            }
+            AppTx::Smb(m) if self.enabled("smb") => {
+                let rec = SmbRecord { header: self.header(flow, "smb"), pkt_src: Some(self.pkt_src()), metadata: None, tx: m };
+                self.eve.record("smb", |b| write_smb(b, &rec));
             }
             AppTx::Dns(d) if self.enabled("dns") => {
                 for kind in records_of(d) {

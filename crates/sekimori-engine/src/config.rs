@@ -629,7 +629,7 @@ impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {
             eve_filename: "eve.json".into(),
-            eve_types: ["alert", "anomaly", "http", "dns", "tls", "fileinfo", "flow", "stats"].map(String::from).to_vec(),
+            eve_types: ["alert", "anomaly", "http", "dns", "tls", "smtp", "smb", "fileinfo", "flow", "stats"].map(String::from).to_vec(),
             decode_anomalies: false,
             stream_anomalies: false,
             app_anomalies: true,
