@@ -134,7 +134,7 @@ pub struct Engine {
     behavior: Behavior,
     /// Problems with the stored baseline that did not stop the run (reported by the CLI).
     warnings: Vec<String>,
-    last_checkpoint: Timestamp,
+    last_checkpoint: std::time::Instant,
     hook: Box<dyn AppHook>,
     eve: EveWriter,
     eve_file: String,
@@ -232,7 +232,7 @@ impl Engine {
             })?,
             behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
             warnings: Vec::new(),
-            last_checkpoint: Timestamp::default(),
+            last_checkpoint: std::time::Instant::now(),
             hook: Box::new(NoApp),
             eve,
             eve_file,
@@ -531,14 +531,13 @@ impl Engine {
             self.end_flow(e);
         }
         self.defrag.expire(now);
-        // Persist the baseline every five minutes of traffic time (live runs last for days).
-        if now.nanos_since(self.last_checkpoint) > 300_000_000_000 {
-            if self.last_checkpoint != Timestamp::default()
-                && let Err(e) = self.behavior.checkpoint()
-            {
+        // Persist the baseline every five minutes of wall-clock time (a live run lasts for days;
+        // a pcap run writes it at the end, however much traffic time it covers).
+        if self.counters.packets.is_multiple_of(65_536) && self.last_checkpoint.elapsed().as_secs() >= 300 {
+            if let Err(e) = self.behavior.checkpoint() {
                 self.warnings.push(format!("checkpoint of the baseline failed: {e}"));
             }
-            self.last_checkpoint = now;
+            self.last_checkpoint = std::time::Instant::now();
         }
     }
 

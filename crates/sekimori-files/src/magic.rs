@@ -73,6 +73,10 @@ impl TextStats {
         let take = usize::try_from(room).unwrap_or(usize::MAX).min(data.len());
         let Some(data) = data.get(..take) else { return };
         self.seen += take as u64;
+        // Once a byte shows the stream is not text, no other statistic changes the description.
+        if self.binary {
+            return;
+        }
         let mut rest = data;
         while !rest.is_empty() {
             // Fast path: a run of printable ASCII changes only the line length and the last
@@ -97,6 +101,9 @@ impl TextStats {
             };
             rest = tail;
             self.byte(c);
+            if self.binary {
+                return;
+            }
         }
     }
 
