@@ -346,25 +346,6 @@ fn run_live(args: RunArgs) -> Result<ExitCode> {
     )
 }
 
-/// A classification.config beside `rules` (`classification.config` or `*.classification.config`).
-fn classification_beside(rules: &Path) -> Option<PathBuf> {
-    let dir = rules
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n == "classification.config" || n.ends_with(".classification.config")
-            })
-        })
-        .collect();
-    found.sort();
-    found.into_iter().next()
-}
-
 fn rules_check(args: RulesCheckArgs) -> Result<ExitCode> {
     use sekimori_rules::{Classifications, Vars, check_files};
     let mut vars = Vars::suricata_defaults();
@@ -374,7 +355,7 @@ fn rules_check(args: RulesCheckArgs) -> Result<ExitCode> {
     let class_file = args
         .classification
         .clone()
-        .or_else(|| classification_beside(&args.files[0]));
+        .or_else(|| sekimori_engine::classification_beside(&args.files[0]));
     let classes = match &class_file {
         Some(p) => {
             let (c, errors) = Classifications::load(p)

@@ -164,7 +164,8 @@ pub(crate) fn tx_info(src: sekimori_decode::Addr, dst: sekimori_decode::Addr, sp
     }
 }
 
-fn classification_beside(rules: &Path) -> Option<PathBuf> {
+/// A `classification.config` (or `*.classification.config`) beside a rule file, if any.
+pub fn classification_beside(rules: &Path) -> Option<PathBuf> {
     let dir = rules.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?

@@ -5,6 +5,7 @@
 
 mod app;
 mod detect;
+pub use detect::classification_beside;
 mod dlp;
 pub mod config;
 pub mod hook;
