@@ -50,7 +50,7 @@ pub(crate) struct EveApp<'a> {
 
 impl EveApp<'_> {
     fn enabled(&self, t: &str) -> bool {
-        self.out.eve_types.iter().any(|x| x == t)
+        self.out.enabled(t)
     }
 
     fn pkt_src(&self) -> &'static str {

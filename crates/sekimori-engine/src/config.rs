@@ -625,6 +625,13 @@ pub struct OutputsSection {
     pub stats: bool,
 }
 
+impl OutputsSection {
+    /// Whether EVE records of `event_type` are written.
+    pub fn enabled(&self, event_type: &str) -> bool {
+        self.eve_types.iter().any(|t| t == event_type)
+    }
+}
+
 impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {

@@ -296,17 +296,7 @@ impl Engine {
         if !self.cfg.outputs.decode_anomalies || !self.eve_type_enabled("anomaly") {
             return;
         }
-        let endpoints = d.ip.map(|_| {
-            let (sp, dp) = d.ports();
-            let has_ports = matches!(d.l4, L4::Tcp(_) | L4::Udp(_));
-            Endpoints {
-                src: d.src,
-                sport: has_ports.then_some(sp),
-                dst: d.dst,
-                dport: has_ports.then_some(dp),
-                proto: d.ip_proto().unwrap_or(0),
-            }
-        });
+        let endpoints = d.ip.map(|_| packet_endpoints(d));
         for a in d.anomalies.iter() {
             self.eve.record("anomaly", |b| {
                 write_anomaly(
@@ -440,15 +430,14 @@ impl Engine {
                 }
                 if !res.events.is_empty() {
                     counters.stream_events += res.events.len() as u64;
-                    if cfg.outputs.stream_anomalies && cfg.outputs.eve_types.iter().any(|t| t == "anomaly") {
-                        let (sp, dp) = d.ports();
+                    if cfg.outputs.stream_anomalies && cfg.outputs.enabled("anomaly") {
                         let header = Header {
                             ts: pkt.ts,
                             flow_id: Some(flow.id()),
                             pcap_cnt: Some(pkt.pcap_cnt),
                             event_type: "anomaly",
                             vlan: d.vlans(),
-                            endpoints: Some(Endpoints { src: d.src, sport: Some(sp), dst: d.dst, dport: Some(dp), proto: 6 }),
+                            endpoints: Some(packet_endpoints(d)),
                         };
                         for e in res.events.iter() {
                             eve.record("anomaly", |b| {
@@ -496,21 +485,13 @@ impl Engine {
             let mut info = PacketInfo::from_decoded(d, pkt.ts);
             info.flow = Some(flow_facts(dir, flow.state != FlowState::New));
             info.app_proto = flow.app_proto.and_then(rule_proto);
-            let (sp, dp) = d.ports();
-            let has_ports = matches!(d.l4, L4::Tcp(_) | L4::Udp(_));
             let header = Header {
                 ts: pkt.ts,
                 flow_id: Some(flow.id()),
                 pcap_cnt: Some(pkt.pcap_cnt),
                 event_type: "alert",
                 vlan: d.vlans(),
-                endpoints: Some(Endpoints {
-                    src: d.src,
-                    sport: has_ports.then_some(sp),
-                    dst: d.dst,
-                    dport: has_ports.then_some(dp),
-                    proto: d.ip_proto().unwrap_or(0),
-                }),
+                endpoints: Some(packet_endpoints(d)),
             };
             let state = flow.user.detect.get_or_insert_with(DetectFlow::new);
             if sigs.packet(eve, header, &info, d.payload, Some(state), flow.app_proto) {
@@ -629,7 +610,7 @@ impl Engine {
     }
 
     fn eve_type_enabled(&self, t: &str) -> bool {
-        self.cfg.outputs.eve_types.iter().any(|x| x == t)
+        self.cfg.outputs.enabled(t)
     }
 
     /// Ends every flow, writes the final records, flushes the output.
@@ -760,6 +741,19 @@ impl Engine {
             });
             o.end();
         });
+    }
+}
+
+/// The endpoints of a decoded IP packet as its EVE records name them (ports only for TCP/UDP).
+fn packet_endpoints(d: &Decoded<'_>) -> Endpoints {
+    let (sp, dp) = d.ports();
+    let has_ports = matches!(d.l4, L4::Tcp(_) | L4::Udp(_));
+    Endpoints {
+        src: d.src,
+        sport: has_ports.then_some(sp),
+        dst: d.dst,
+        dport: has_ports.then_some(dp),
+        proto: d.ip_proto().unwrap_or(0),
     }
 }
 
