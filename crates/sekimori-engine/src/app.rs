@@ -3,10 +3,9 @@
 //! back and are written as EVE `http`, `dns` and `anomaly` records.
 
 use crate::config::OutputsSection;
-use crate::detect::{Signatures, rule_proto, tx_buffers, tx_info};
+use crate::detect::Signatures;
 use crate::dlp::DlpLayer;
 use sekimori_detect::FlowState;
-use sekimori_rules::Buffer;
 use sekimori_eve::fileinfo::{FileInfo, FileInfoRecord, write_fileinfo};
 use sekimori_files::FileTracker;
 use crate::hook::{AppHook, AppSlot, FlowInfo};
@@ -121,40 +120,12 @@ impl EveApp<'_> {
 }
 
 impl EveApp<'_> {
-    /// Runs the transaction's sticky buffers through the signature layer.
+    /// Runs the transaction through the signature layer.
     fn inspect_tx(&mut self, flow: &FlowCtx<'_>, tx: &AppTx<'_>) {
-        if self.sigs.is_none() {
-            return;
-        }
         let header = self.header(flow, "alert");
-        let empty: &[u8] = &[];
-        let (bufs, tx_id, proto) = match tx {
-            AppTx::Http(h) => (
-                tx_buffers(&[
-                    (Buffer::HttpUri, h.uri_normalized().unwrap_or(empty)),
-                    (Buffer::HttpUriRaw, h.uri_raw().unwrap_or(empty)),
-                    (Buffer::HttpMethod, h.method().unwrap_or(empty)),
-                    (Buffer::HttpHost, h.host().unwrap_or(empty)),
-                    (Buffer::HttpUserAgent, h.user_agent().unwrap_or(empty)),
-                    (Buffer::HttpStatCode, h.status_raw().unwrap_or(empty)),
-                ]),
-                h.tx_id,
-                "http",
-            ),
-            AppTx::Dns(d) => match d.message.query_name(0) {
-                Some(q) if d.is_request() => (tx_buffers(&[(Buffer::DnsQuery, q)]), d.tx_id, "dns"),
-                _ => return,
-            },
-            AppTx::Tls(t) => match t.sni() {
-                Some(sni) => (tx_buffers(&[(Buffer::TlsSni, sni)]), t.tx_id, "tls"),
-                None => return,
-            },
-            _ => return,
-        };
-        let mut info = tx_info(flow.src, flow.dst, flow.sport, flow.dport, flow.proto, self.ts);
-        info.app_proto = rule_proto(proto);
+        let ts = self.ts;
         let Some(sigs) = self.sigs.as_deref_mut() else { return };
-        if sigs.transaction(self.eve, header, &info, &bufs, tx_id, self.detect_flow.as_deref_mut(), proto) {
+        if sigs.inspect_tx(self.eve, header, flow, ts, tx, self.detect_flow.as_deref_mut()) {
             self.alerted = true;
         }
     }

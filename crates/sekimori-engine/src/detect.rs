@@ -2,6 +2,7 @@
 //! packet is inspected with its payload, and every completed HTTP, DNS and TLS transaction with
 //! its sticky buffers; each match becomes an EVE `alert` with `layer: "signature"`.
 
+use sekimori_app::{AppTx, FlowCtx};
 use sekimori_capture::Timestamp;
 use sekimori_detect::{Alert, Buffers, DetectEngine, FlowFacts, FlowState, PacketInfo, Scope, Scratch};
 use sekimori_eve::{EveWriter, Header, Obj};
@@ -105,6 +106,46 @@ impl Signatures {
         let bufs = Buffers::packet(payload);
         let alerts = self.engine.inspect(info, &bufs, flow, &mut self.scratch).to_vec();
         self.write(eve, header, None, &alerts, app_proto)
+    }
+
+    /// Inspects one completed transaction with its sticky buffers. Returns true when an alert
+    /// was written.
+    pub(crate) fn inspect_tx(
+        &mut self,
+        eve: &mut EveWriter,
+        header: Header<'_>,
+        flow: &FlowCtx<'_>,
+        ts: Timestamp,
+        tx: &AppTx<'_>,
+        state: Option<&mut FlowState>,
+    ) -> bool {
+        let empty: &[u8] = &[];
+        let (bufs, tx_id, proto) = match tx {
+            AppTx::Http(h) => (
+                tx_buffers(&[
+                    (Buffer::HttpUri, h.uri_normalized().unwrap_or(empty)),
+                    (Buffer::HttpUriRaw, h.uri_raw().unwrap_or(empty)),
+                    (Buffer::HttpMethod, h.method().unwrap_or(empty)),
+                    (Buffer::HttpHost, h.host().unwrap_or(empty)),
+                    (Buffer::HttpUserAgent, h.user_agent().unwrap_or(empty)),
+                    (Buffer::HttpStatCode, h.status_raw().unwrap_or(empty)),
+                ]),
+                h.tx_id,
+                "http",
+            ),
+            AppTx::Dns(d) => match d.message.query_name(0) {
+                Some(q) if d.is_request() => (tx_buffers(&[(Buffer::DnsQuery, q)]), d.tx_id, "dns"),
+                _ => return false,
+            },
+            AppTx::Tls(t) => match t.sni() {
+                Some(sni) => (tx_buffers(&[(Buffer::TlsSni, sni)]), t.tx_id, "tls"),
+                None => return false,
+            },
+            _ => return false,
+        };
+        let mut info = tx_info(flow.src, flow.dst, flow.sport, flow.dport, flow.proto, ts);
+        info.app_proto = rule_proto(proto);
+        self.transaction(eve, header, &info, &bufs, tx_id, state, proto)
     }
 
     /// Inspects one transaction's buffers.
