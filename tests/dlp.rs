@@ -279,3 +279,107 @@ fn policy_thresholds_and_scope_come_from_the_config() {
     let (eve, _) = run_with(&inside, "[dlp_policy]\ninclude_internal = true\n");
     assert_eq!(dlp_alerts(&eve).len(), 1);
 }
+
+/// A minimal xlsx workbook: the roster's cells as shared strings in one sheet, in a ZIP with the
+/// OOXML content types (stored entries).
+fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut strings = Vec::new();
+    let mut sheet = String::from(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#);
+    for (r, row) in rows.iter().enumerate() {
+        sheet.push_str(&format!(r#"<row r="{}">"#, r + 1));
+        for (c, cell) in row.iter().enumerate() {
+            let col = char::from(b'A' + c as u8);
+            sheet.push_str(&format!(r#"<c r="{col}{}" t="s"><v>{}</v></c>"#, r + 1, strings.len()));
+            strings.push(cell.clone());
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let mut sst = format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{0}" uniqueCount="{0}">"#, strings.len());
+    for s in &strings {
+        sst.push_str(&format!("<si><t>{s}</t></si>"));
+    }
+    sst.push_str("</sst>");
+    let types = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#;
+    let workbook = r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="名簿" sheetId="1"/></sheets></workbook>"#;
+    zip(
+        &[
+            ("[Content_Types].xml", types.as_bytes()),
+            ("xl/workbook.xml", workbook.as_bytes()),
+            ("xl/sharedStrings.xml", sst.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ],
+        false,
+    )
+}
+
+#[test]
+fn xlsx_attachment_sent_by_smtp_is_read_cell_by_cell() {
+    use sekimori_fixtures::{Mail, smtp_send};
+    let mut rows = vec![vec!["氏名".to_string(), "基礎年金番号".to_string(), "生年月日".to_string()]];
+    let mut numbers = Vec::new();
+    for i in 0..30 {
+        let n = format!("{:04}-{:06}", 2000 + i, 300_000 + i * 11);
+        rows.push(vec![format!("佐藤{}子", ["花", "葉", "桜"][i % 3]), n.clone(), format!("昭和50年{}月1日", 1 + i % 12)]);
+        numbers.push(n);
+    }
+    let book = xlsx(&rows);
+    let mail = Mail::new("staff@nenkin.example.jp", "someone@freemail.example.com", "名簿")
+        .text("資料を送ります。")
+        .attach("0508roster.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &book)
+        .to_bytes();
+    let mut t = Trace::new(Link::Ethernet);
+    let mut s = TcpSession::new(ep("192.168.1.10:50200"), ep("203.0.113.25:25")).mss(1400);
+    smtp_send(&mut t, &mut s, "staff@nenkin.example.jp", &["someone@freemail.example.com"], &mail);
+    let (eve, raw) = run(&t);
+    let alerts = dlp_alerts(&eve);
+    assert_eq!(alerts.len(), 1, "one alert for the attachment: {alerts:#?}");
+    let a = alerts[0];
+    assert_eq!(a["app_proto"], "smtp");
+    assert_eq!(a["dlp"]["file"], "0508roster.xlsx");
+    assert_eq!(a["dlp"]["findings"]["pension_number"]["count"], 30);
+    assert_eq!(a["dlp"]["records"], 30);
+    assert_eq!(a["dlp"]["encrypted"], false);
+    let container = a["dlp"]["container"].to_string();
+    assert!(container.contains("xlsx") || container.contains("ooxml"), "{container}");
+    assert_eq!(a["alert"]["severity"], 1);
+    for n in &numbers {
+        assert!(!raw.contains(n.as_str()), "{n} logged unmasked");
+    }
+    // The mail itself is logged as Suricata logs it, attachment name included.
+    // (QUIT after the message opens a second, empty transaction, as in Suricata.)
+    let mails: Vec<_> = of_type(&eve, "smtp").into_iter().filter(|r| r.get("email").is_some()).collect();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["email"]["attachment"][0], "0508roster.xlsx");
+}
+
+#[test]
+fn file_written_to_an_outside_smb_share_is_scanned() {
+    use sekimori_fixtures::Smb2;
+    let (csv, numbers) = roster(40);
+    let mut t = Trace::new(Link::Ethernet);
+    let mut s = TcpSession::new(ep("192.168.1.10:50300"), ep("198.51.100.45:445")).mss(1400);
+    let mut smb = Smb2::new().chunk(4096);
+    smb.login(&mut t, &mut s, "CORP", "tanaka", "\\\\198.51.100.45\\drop");
+    smb.write_file(&mut t, &mut s, "backup\\0508.csv", csv.as_bytes());
+    s.close(&mut t);
+    let (eve, raw) = run(&t);
+    let alerts = dlp_alerts(&eve);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["app_proto"], "smb");
+    assert_eq!(alerts[0]["dlp"]["findings"]["pension_number"]["count"], 40);
+    assert_eq!(alerts[0]["dlp"]["direction"], "to_server");
+    for n in &numbers {
+        assert!(!raw.contains(n.as_str()), "{n} logged unmasked");
+    }
+    // Reading the same file from an internal server is not exfiltration.
+    let mut t = Trace::new(Link::Ethernet);
+    let mut s = TcpSession::new(ep("192.168.1.10:50301"), ep("192.168.1.20:445")).mss(1400);
+    let mut smb = Smb2::new();
+    smb.login(&mut t, &mut s, "CORP", "tanaka", "\\\\fs01\\jinji");
+    smb.read_file(&mut t, &mut s, "0508.csv", csv.as_bytes());
+    s.close(&mut t);
+    let (eve, _) = run(&t);
+    assert!(dlp_alerts(&eve).is_empty());
+    assert_eq!(of_type(&eve, "fileinfo").len(), 1, "the read is still logged as a file");
+}

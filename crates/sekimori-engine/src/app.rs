@@ -4,7 +4,12 @@
 
 use crate::config::OutputsSection;
 use crate::detect::Signatures;
+use crate::alerts::{AlertAction, AlertFields, AlertOut};
 use crate::dlp::DlpLayer;
+use sekimori_behavior::{Behavior, DnsAnswer, FileRead};
+use sekimori_decode::Addr;
+use sekimori_app::dns::message::RData;
+use sekimori_files::TrackedFile;
 use sekimori_detect::FlowState;
 use sekimori_eve::fileinfo::{FileInfo, FileInfoRecord, write_fileinfo};
 use sekimori_files::FileTracker;
@@ -19,7 +24,7 @@ use sekimori_eve::http::{HttpLogOptions, HttpRecord, write_http};
 use sekimori_eve::smtp::{SmtpLogOptions, SmtpRecord, write_smtp};
 use sekimori_eve::smb::{SmbRecord, write_smb};
 use sekimori_eve::tls::{TlsLogOptions, TlsRecord, should_log, write_tls};
-use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, Obj, write_anomaly};
+use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, write_anomaly};
 use sekimori_flow::Direction;
 use sekimori_stream::StreamSink;
 
@@ -45,6 +50,12 @@ pub(crate) struct EveApp<'a> {
     pub sigs: Option<&'a mut Signatures>,
     /// The flow's signature state (flowbits).
     pub detect_flow: Option<&'a mut FlowState>,
+    /// Every layer's alerts go out through here (EVE, fast.log, incidents).
+    pub alerts: &'a mut AlertOut,
+    /// The behaviour layer: names from DNS, file reads from internal servers.
+    pub behavior: &'a mut Behavior,
+    /// The flow's server name (HTTP Host, TLS SNI) for the behaviour layer.
+    pub server_name: &'a mut Option<Box<str>>,
 }
 
 impl EveApp<'_> {
@@ -77,13 +88,15 @@ impl EveApp<'_> {
 }
 
 impl EveApp<'_> {
-    /// Writes a `fileinfo` record for every file the tracker finished.
+    /// Hands every file the tracker finished to the layers that judge files, and writes its
+    /// `fileinfo` record.
     pub(crate) fn write_closed_files(&mut self, flow: &FlowCtx<'_>) {
-        if !self.enabled("fileinfo") {
-            self.files.drain_closed().for_each(drop);
-            return;
-        }
+        let log = self.enabled("fileinfo");
         while let Some(t) = self.files.pop_closed() {
+            self.file_read(flow, &t);
+            if !log {
+                continue;
+            }
             let mut header = self.header(flow, "fileinfo");
             // Oriented as the packets that carried the file.
             if t.dir == Direction::ToClient
@@ -120,6 +133,62 @@ impl EveApp<'_> {
 }
 
 impl EveApp<'_> {
+    /// A file a client read from a server (SMB read, HTTP download) counts towards the behaviour
+    /// layer's bulk-read window when both are internal (the layer checks).
+    fn file_read(&mut self, flow: &FlowCtx<'_>, t: &TrackedFile) {
+        if t.dir != Direction::ToClient || !matches!(t.kind, FileKind::SmbRead | FileKind::ResponseBody) {
+            return;
+        }
+        let path = String::from_utf8_lossy(&t.name);
+        self.behavior.on_file_read(&FileRead {
+            ts: self.ts,
+            client: flow.src,
+            server: flow.dst,
+            sport: flow.sport,
+            dport: flow.dport,
+            share: None,
+            path: &path,
+            bytes: t.size,
+            flow_id: flow.id,
+        });
+    }
+
+    /// What the behaviour layer learns from a transaction: the names of servers (HTTP Host, TLS
+    /// SNI) and the addresses behind DNS names.
+    fn learn_names(&mut self, flow: &FlowCtx<'_>, tx: &AppTx<'_>) {
+        let name = match tx {
+            AppTx::Http(h) => h.host(),
+            AppTx::Tls(t) => t.sni(),
+            AppTx::Dns(d) if !d.is_request() => {
+                let Some(q) = d.message.query_name(0) else { return };
+                let m = &d.message;
+                let addrs: Vec<Addr> = m
+                    .answers
+                    .iter()
+                    .filter_map(|r| match r.data {
+                        RData::Addr(b) => {
+                            let b = m.bytes(b);
+                            <[u8; 4]>::try_from(b).map(Addr::v4).or_else(|_| <[u8; 16]>::try_from(b).map(Addr::v6)).ok()
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if !addrs.is_empty() {
+                    let q = String::from_utf8_lossy(q);
+                    // The client of a DNS flow asked (a response travels to it).
+                    self.behavior.on_dns(&DnsAnswer { ts: self.ts, client: flow.src, name: &q, addrs: &addrs });
+                }
+                return;
+            }
+            _ => None,
+        };
+        if let Some(n) = name.filter(|n| !n.is_empty() && n.len() <= 253)
+            && self.server_name.is_none()
+        {
+            *self.server_name = Some(String::from_utf8_lossy(n).into());
+        }
+    }
+
     /// Runs the transaction through the signature layer.
     fn inspect_tx(&mut self, flow: &FlowCtx<'_>, tx: &AppTx<'_>) {
         let header = self.header(flow, "alert");
@@ -152,24 +221,21 @@ impl FileSink for EveApp<'_> {
         }
         self.alerted = true;
         let header = self.header(flow, "alert");
-        let pkt_src = self.pkt_src();
-        self.eve.record("alert", |b| {
-            let mut o = Obj::new(b);
-            header.write(&mut o);
-            o.str("pkt_src", pkt_src);
-            o.obj("alert", |a| {
-                a.str("action", "allowed")
-                    .u64("gid", 1)
-                    .u64("signature_id", v.sid)
-                    .u64("rev", 1)
-                    .str("signature", &v.signature)
-                    .str("category", "Potential Corporate Privacy Violation")
-                    .u64("severity", u64::from(v.severity))
-                    .str("layer", "dlp");
-            });
+        let fields = AlertFields {
+            action: AlertAction::Allowed,
+            drop_rule: false,
+            gid: 1,
+            sid: v.sid,
+            rev: 1,
+            signature: &v.signature,
+            category: "Potential Corporate Privacy Violation",
+            severity: v.severity,
+            layer: "dlp",
+            kind: v.kind,
+        };
+        self.alerts.emit(self.eve, &header, Some(self.pkt_src()), None, &fields, |o| {
             o.serde("dlp", &v.findings);
-            o.str("app_proto", "http");
-            o.end();
+            o.str("app_proto", v.app_proto);
         });
     }
 }
@@ -184,6 +250,7 @@ impl AppSink for EveApp<'_> {
             return;
         }
         self.inspect_tx(flow, &tx);
+        self.learn_names(flow, &tx);
         match tx {
             AppTx::Http(h) if self.enabled("http") => {
                 let rec = HttpRecord {

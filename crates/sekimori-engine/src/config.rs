@@ -623,6 +623,10 @@ pub struct OutputsSection {
     pub app_anomalies: bool,
     /// Write a final `stats` record.
     pub stats: bool,
+    /// Write Suricata's one-line-per-alert `fast.log` beside eve.json.
+    pub fast_log: bool,
+    /// Its file name inside the log directory.
+    pub fast_filename: String,
 }
 
 impl OutputsSection {
@@ -641,6 +645,8 @@ impl Default for OutputsSection {
             stream_anomalies: false,
             app_anomalies: true,
             stats: true,
+            fast_log: true,
+            fast_filename: "fast.log".into(),
         }
     }
 }

@@ -23,6 +23,7 @@ struct Open {
     multipart: bool,
     to_server: bool,
     order: u64,
+    proto: &'static str,
 }
 
 /// One finished transfer that deserves an alert.
@@ -31,6 +32,10 @@ pub(crate) struct DlpVerdict {
     pub severity: u8,
     pub signature: String,
     pub findings: Findings,
+    /// The protocol that carried the transfer (`http`, `smtp`, `smb`).
+    pub app_proto: &'static str,
+    /// For incidents: `pii` or `encrypted`.
+    pub kind: &'static str,
 }
 
 /// Per-worker DLP state: the compiled detectors and the bodies being scanned.
@@ -84,7 +89,7 @@ impl DlpLayer {
         scanner.set_file_name((!name.is_empty()).then_some(name.as_str()));
         self.next += 1;
         let multipart = f.kind == FileKind::FormPart;
-        self.open.insert((flow.id, f.id), Open { scanner, name, multipart, to_server, order: self.next });
+        self.open.insert((flow.id, f.id), Open { scanner, name, multipart, to_server, order: self.next, proto: f.proto.name() });
     }
 
     pub(crate) fn data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
@@ -105,7 +110,10 @@ impl DlpLayer {
             f.file = Some(o.name.clone());
         }
         f.policy = Some(self.policy.name.clone());
-        let verdict = verdict(f, &o.name, &self.policy);
+        let mut verdict = verdict(f, &o.name, &self.policy);
+        if let Some(v) = verdict.as_mut() {
+            v.app_proto = o.proto;
+        }
         if verdict.is_some() {
             self.alerts += 1;
         }
@@ -147,11 +155,11 @@ fn verdict(f: Findings, name: &str, policy: &DlpPolicy) -> Option<DlpVerdict> {
         let protection = if f.encrypted { "partly encrypted" } else { "plain" };
         let signature = format!("DLP: {} {} leaving in {protection} {container}{shown}", group(*n), label(top));
         let severity = if high >= policy.severe_at { 1 } else { 3 };
-        return Some(DlpVerdict { sid: SID_PII, severity, signature, findings: f });
+        return Some(DlpVerdict { sid: SID_PII, severity, signature, findings: f, app_proto: "", kind: "pii" });
     }
     if f.encrypted {
         let signature = format!("DLP: encrypted {container}{shown} leaving (contents unreadable)");
-        return Some(DlpVerdict { sid: SID_ENCRYPTED, severity: 4, signature, findings: f });
+        return Some(DlpVerdict { sid: SID_ENCRYPTED, severity: 4, signature, findings: f, app_proto: "", kind: "encrypted" });
     }
     None
 }

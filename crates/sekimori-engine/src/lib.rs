@@ -3,6 +3,7 @@
 //! the final records. Configuration comes from [`Config`] (TOML, every key optional).
 #![deny(missing_docs)]
 
+mod alerts;
 mod app;
 mod detect;
 pub use detect::classification_beside;

@@ -4,12 +4,13 @@ use crate::config::{Config, ConfigError};
 use crate::app::{EveApp, Fanout, ctx as app_ctx};
 use crate::detect::{Signatures, flow_facts, rule_proto};
 use crate::dlp::DlpLayer;
+use crate::alerts::{AlertAction, AlertFields, AlertOut};
 use sekimori_detect::{FlowState as DetectFlow, PacketInfo};
 use sekimori_files::FileTracker;
 use sekimori_dlp::Dlp;
 use crate::hook::{AppHook, AppSlot, FlowInfo, NoApp};
 use sekimori_app::AppLayer;
-use sekimori_behavior::{Behavior, BehaviorError, FlowSummary, HomeNet};
+use sekimori_behavior::{Behavior, BehaviorError, FlowSummary, HomeNet, Layer, LayerAlert};
 use crate::summary::Summary;
 use sekimori_capture::{LinkType, Packet, Timestamp};
 use sekimori_decode::{DecodeStats, Decoded, L4, decode, tcp_udp_checksum_valid};
@@ -31,6 +32,14 @@ pub enum EngineError {
     /// The EVE output failed.
     #[error(transparent)]
     Eve(#[from] EveError),
+    /// An output file could not be created.
+    #[error("cannot write {path}: {source}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The behaviour layer's store failed.
     #[error("behaviour baseline: {0}")]
     Behavior(#[from] BehaviorError),
@@ -89,6 +98,8 @@ pub struct FlowData {
     /// The signature layer's state (flowbits).
     detect: Option<DetectFlow>,
     app_proto: Option<&'static str>,
+    /// The server's name from HTTP Host or TLS SNI (for the behaviour layer).
+    server_name: Option<Box<str>>,
 }
 
 /// Suricata's checksum validation modes.
@@ -132,6 +143,10 @@ pub struct Engine {
     files: FileTracker,
     sigs: Option<Signatures>,
     behavior: Behavior,
+    /// Every layer's alerts: fast.log and the incident feed.
+    alerts: AlertOut,
+    /// `$HOME_NET`, to tell which side of an alert is the internal host.
+    home: HomeNet,
     /// Problems with the stored baseline that did not stop the run (reported by the CLI).
     warnings: Vec<String>,
     last_checkpoint: std::time::Instant,
@@ -152,7 +167,11 @@ impl Engine {
         cfg.validate()?;
         let eve_file = cfg.outputs.eve_filename.clone();
         let eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
+        let fast = cfg.outputs.fast_log.then(|| opts.log_dir.join(&cfg.outputs.fast_filename));
         let mut engine = Self::with_writer(cfg, eve, eve_file)?;
+        if let Some(path) = fast {
+            engine.alerts = AlertOut::with_fast_log(&path).map_err(|e| EngineError::Output { path, source: e })?;
+        }
         if !opts.rule_files.is_empty() {
             let loaded = Signatures::load(&opts.rule_files, &engine.cfg.vars.home_net);
             engine.warnings.extend(loaded.warnings);
@@ -231,6 +250,8 @@ impl Engine {
                 reason: e.to_string(),
             })?,
             behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
+            alerts: AlertOut::new(),
+            home: home_net(&cfg)?,
             warnings: Vec::new(),
             last_checkpoint: std::time::Instant::now(),
             hook: Box::new(NoApp),
@@ -278,6 +299,9 @@ impl Engine {
             self.fragment(pkt, &d);
         } else if d.ip.is_some() {
             self.packet(pkt, &d, pkt.data.len() as u32);
+        }
+        if !self.alerts.raised.is_empty() {
+            self.write_behavior_records();
         }
         self.expire(pkt.ts);
     }
@@ -372,6 +396,8 @@ impl Engine {
             checksums,
             cfg,
             eve,
+            alerts,
+            behavior,
             ..
         } = self;
         let checksum_ok = match (*checksums, d.l4) {
@@ -401,7 +427,7 @@ impl Engine {
             _ if !full => {}
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
-                let FlowData { tcp: sess, app: app_slot, hook: hook_slot, detect: detect_flow, .. } = &mut flow.user;
+                let FlowData { tcp: sess, app: app_slot, hook: hook_slot, detect: detect_flow, server_name, .. } = &mut flow.user;
                 let mut out = EveApp {
                     eve,
                     out: &cfg.outputs,
@@ -414,6 +440,9 @@ impl Engine {
                     alerted: false,
                     sigs: sigs.as_mut(),
                     detect_flow: Some(detect_flow.get_or_insert_with(DetectFlow::new)),
+                    alerts,
+                    behavior,
+                    server_name,
                 };
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
                 let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
@@ -452,7 +481,7 @@ impl Engine {
             }
             L4::Udp(_) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
-                let FlowData { app: app_slot, hook: hook_slot, detect: detect_flow, .. } = &mut flow.user;
+                let FlowData { app: app_slot, hook: hook_slot, detect: detect_flow, server_name, .. } = &mut flow.user;
                 let mut out = EveApp {
                     eve,
                     out: &cfg.outputs,
@@ -465,6 +494,9 @@ impl Engine {
                     alerted: false,
                     sigs: sigs.as_mut(),
                     detect_flow: Some(detect_flow.get_or_insert_with(DetectFlow::new)),
+                    alerts,
+                    behavior,
+                    server_name,
                 };
                 app.on_udp(&app_ctx(&info), app_slot, dir, d.payload, &mut out);
                 hook.on_udp(&info, hook_slot, dir, d.payload);
@@ -525,9 +557,9 @@ impl Engine {
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
-        let Engine { stream, app, dlp, files, sigs, hook, eve, cfg, .. } = self;
+        let Engine { stream, app, dlp, files, sigs, hook, eve, cfg, alerts, behavior, .. } = self;
         {
-            let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow } = &mut e.flow.user;
+            let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow, server_name } = &mut e.flow.user;
             let mut out = EveApp {
                 eve,
                 out: &cfg.outputs,
@@ -540,6 +572,9 @@ impl Engine {
                 alerted: false,
                 sigs: sigs.as_mut(),
                 detect_flow: detect_flow.as_mut(),
+                alerts,
+                behavior,
+                server_name,
             };
             if sess.has_session() {
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
@@ -578,7 +613,7 @@ impl Engine {
             dport: f.dport(),
             proto: f.proto(),
             app_proto,
-            server_name: None,
+            server_name: f.user.server_name.as_deref(),
             bytes_to_server: f.bytes(Direction::ToServer),
             bytes_to_client: f.bytes(Direction::ToClient),
             pkts_to_server: f.pkts(Direction::ToServer),
@@ -589,18 +624,64 @@ impl Engine {
         self.write_behavior_records();
     }
 
+    /// Writes what the behaviour layer found, after handing it the alerts the other layers
+    /// raised since the last call (so that incidents group every layer's alerts).
     fn write_behavior_records(&mut self) {
-        let alerts = self.eve_type_enabled("alert");
-        let Engine { behavior, eve, counters, .. } = self;
+        let alerts_on = self.eve_type_enabled("alert");
+        let Engine { behavior, eve, counters, alerts, home, .. } = self;
+        for r in alerts.raised.drain(..) {
+            // This layer's own alerts are in its incident builder already.
+            if r.layer == "behavior" {
+                continue;
+            }
+            let Some(layer) = Layer::parse(r.layer) else { continue };
+            // The internal host concerned: the sender of outbound traffic, else the receiver.
+            let host = if home.contains(r.src) || !home.contains(r.dst) { r.src } else { r.dst };
+            behavior.on_layer_alert(&LayerAlert {
+                ts: r.ts,
+                host,
+                layer,
+                kind: &r.kind,
+                severity: r.severity,
+                signature: &r.signature,
+            });
+        }
         for a in behavior.drain_alerts() {
             counters.behavior_alerts += 1;
-            if alerts {
-                let v = a.to_eve_json();
-                eve.record("alert", |b| {
-                    let _ = serde_json::to_writer(&mut *b, &v);
-                });
+            if !alerts_on {
+                continue;
             }
+            let header = Header {
+                ts: a.ts,
+                flow_id: (a.flow_id != 0).then_some(a.flow_id),
+                pcap_cnt: None,
+                event_type: "alert",
+                vlan: &[],
+                endpoints: Some(Endpoints {
+                    src: a.src,
+                    sport: Some(a.src_port),
+                    dst: a.dest,
+                    dport: Some(a.dest_port),
+                    proto: a.proto,
+                }),
+            };
+            let fields = AlertFields {
+                action: AlertAction::Allowed,
+                drop_rule: false,
+                gid: 1,
+                sid: a.signature_id.into(),
+                rev: 1,
+                signature: &a.signature,
+                category: a.category,
+                severity: a.severity,
+                layer: "behavior",
+                kind: a.behavior.kind.as_str(),
+            };
+            alerts.emit(eve, &header, None, None, &fields, |o| {
+                o.serde("behavior", &a.behavior);
+            });
         }
+        alerts.raised.clear();
         for i in behavior.drain_incidents() {
             let v = i.to_eve_json();
             eve.record("incident", |b| {
@@ -622,6 +703,7 @@ impl Engine {
         }
         self.behavior.finish()?;
         self.write_behavior_records();
+        self.alerts.flush();
         if self.cfg.outputs.stats && self.eve_type_enabled("stats") {
             self.write_stats();
         }

@@ -44,6 +44,7 @@ pub mod frag;
 pub mod link;
 pub mod packet;
 pub mod pcap;
+pub mod proto;
 pub mod sample;
 pub mod shared;
 pub mod tcp;
@@ -56,6 +57,7 @@ pub use link::{Link, mac_for};
 pub use packet::{
     TcpFlags, icmp_echo_packet, icmp_port_unreachable_packet, tcp_packet, udp_packet,
 };
+pub use proto::{Mail, Smb2, dns_answer, dns_query, rfc2047_b, smtp_send, tls_session};
 pub use pcap::{Frame, PcapWriter, Ts, linktype, pcap_bytes, write_pcap};
 pub use tcp::{Segment, TcpSession};
 pub use trace::Trace;

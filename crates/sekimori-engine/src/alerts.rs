@@ -1,0 +1,226 @@
+//! One way out for every layer's alert (rules, DLP, mail, file, behaviour): the EVE `alert`
+//! record with Suricata's fields plus `layer` (detections.md), the `fast.log` line for humans,
+//! and the feed of the incident builder, which groups one internal host's alerts from every
+//! layer into a kill-chain timeline.
+
+use sekimori_capture::Timestamp;
+use sekimori_decode::Addr;
+use sekimori_eve::{EveWriter, Header, Obj};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+/// What happened to the traffic an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AlertAction {
+    /// Logged only (IDS mode, or an `alert` rule).
+    Allowed,
+    /// The packet was (or would be, under `--simulate-ips`) dropped.
+    Blocked,
+}
+
+impl AlertAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            AlertAction::Allowed => "allowed",
+            AlertAction::Blocked => "blocked",
+        }
+    }
+}
+
+/// The `alert` object of one record.
+pub(crate) struct AlertFields<'a> {
+    pub action: AlertAction,
+    /// The rule's action was drop/reject (fast.log marks it even when not blocked: `[wDrop]`).
+    pub drop_rule: bool,
+    pub gid: u32,
+    pub sid: u64,
+    pub rev: u32,
+    pub signature: &'a str,
+    pub category: &'a str,
+    pub severity: u8,
+    /// `signature`, `dlp`, `mail`, `file`, `behavior`, ...
+    pub layer: &'static str,
+    /// Kind within the layer, for incidents (a mail check, a behaviour kind); may be empty.
+    pub kind: &'a str,
+}
+
+/// An alert remembered for the incident builder.
+pub(crate) struct Raised {
+    pub ts: Timestamp,
+    pub src: Addr,
+    pub dst: Addr,
+    pub layer: &'static str,
+    pub kind: String,
+    pub severity: u8,
+    pub signature: String,
+}
+
+/// Where alerts go besides EVE.
+pub(crate) struct AlertOut {
+    fast: Option<std::io::BufWriter<std::fs::File>>,
+    /// Alerts raised since the engine last drained them (for incidents).
+    pub raised: Vec<Raised>,
+    /// Alerts written, all layers.
+    pub written: u64,
+    /// fast.log write failures (counted, reported at the end).
+    pub fast_errors: u64,
+    line: String,
+}
+
+impl AlertOut {
+    /// No fast.log.
+    pub(crate) fn new() -> AlertOut {
+        AlertOut { fast: None, raised: Vec::new(), written: 0, fast_errors: 0, line: String::new() }
+    }
+
+    /// Writes fast.log lines to `path` (created or truncated).
+    pub(crate) fn with_fast_log(path: &Path) -> std::io::Result<AlertOut> {
+        let f = std::fs::File::create(path)?;
+        Ok(AlertOut { fast: Some(std::io::BufWriter::new(f)), ..AlertOut::new() })
+    }
+
+    /// Writes one alert: the EVE record (header, `pkt_src`, `tx_id`, the `alert` object, then
+    /// whatever `extra` adds — the layer's object, `app_proto`, the transaction record) and
+    /// the fast.log line.
+    pub(crate) fn emit(
+        &mut self,
+        eve: &mut EveWriter,
+        header: &Header<'_>,
+        pkt_src: Option<&str>,
+        tx_id: Option<u64>,
+        a: &AlertFields<'_>,
+        extra: impl FnOnce(&mut Obj<'_>),
+    ) {
+        self.written += 1;
+        eve.record("alert", |b| {
+            let mut o = Obj::new(b);
+            header.write(&mut o);
+            if let Some(p) = pkt_src {
+                o.str("pkt_src", p);
+            }
+            if let Some(t) = tx_id {
+                o.u64("tx_id", t);
+            }
+            o.obj("alert", |x| {
+                x.str("action", a.action.as_str())
+                    .u64("gid", a.gid.into())
+                    .u64("signature_id", a.sid)
+                    .u64("rev", a.rev.into())
+                    .str("signature", a.signature)
+                    .str("category", a.category)
+                    .u64("severity", a.severity.into())
+                    .str("layer", a.layer);
+            });
+            extra(&mut o);
+            o.end();
+        });
+        if let Some(ep) = header.endpoints {
+            self.raised.push(Raised {
+                ts: header.ts,
+                src: ep.src,
+                dst: ep.dst,
+                layer: a.layer,
+                kind: a.kind.to_string(),
+                severity: a.severity,
+                signature: a.signature.to_string(),
+            });
+        }
+        if self.fast.is_some() {
+            self.fast_line(header, a);
+        }
+    }
+
+    /// Suricata's fast.log line:
+    /// `MM/DD/YYYY-HH:MM:SS.uuuuuu  [**] [gid:sid:rev] msg [**] [Classification: c] [Priority: p] {PROTO} src:sp -> dst:dp`,
+    /// with `[Drop] ` before the first `[**]` for blocked alerts and `[wDrop] ` for drop rules
+    /// that only alerted.
+    fn fast_line(&mut self, header: &Header<'_>, a: &AlertFields<'_>) {
+        let line = &mut self.line;
+        line.clear();
+        let (date, time) = civil(header.ts);
+        let _ = write!(line, "{date}-{time}  ");
+        if a.action == AlertAction::Blocked {
+            line.push_str("[Drop] ");
+        } else if a.drop_rule {
+            line.push_str("[wDrop] ");
+        }
+        let class = if a.category.is_empty() { "(null)" } else { a.category };
+        let _ = write!(
+            line,
+            "[**] [{}:{}:{}] {} [**] [Classification: {class}] [Priority: {}] ",
+            a.gid, a.sid, a.rev, a.signature, a.severity
+        );
+        if let Some(ep) = header.endpoints {
+            let _ = write!(line, "{{{}}} ", proto_name(ep.proto));
+            let (sp, dp) = (ep.sport.unwrap_or(0), ep.dport.unwrap_or(0));
+            let _ = write!(line, "{}:{sp} -> {}:{dp}", fmt_addr(ep.src), fmt_addr(ep.dst));
+        }
+        line.push('\n');
+        if let Some(f) = self.fast.as_mut()
+            && f.write_all(line.as_bytes()).is_err()
+        {
+            self.fast_errors += 1;
+        }
+    }
+
+    /// Flushes fast.log.
+    pub(crate) fn flush(&mut self) {
+        if let Some(f) = self.fast.as_mut()
+            && f.flush().is_err()
+        {
+            self.fast_errors += 1;
+        }
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        1 => "ICMP".into(),
+        6 => "TCP".into(),
+        17 => "UDP".into(),
+        58 => "IPV6-ICMP".into(),
+        132 => "SCTP".into(),
+        47 => "GRE".into(),
+        n => format!("PROTO:{n:03}"),
+    }
+}
+
+fn fmt_addr(a: Addr) -> String {
+    a.to_ip().to_string()
+}
+
+/// `MM/DD/YYYY` and `HH:MM:SS.uuuuuu` of a timestamp (UTC, like the EVE timestamps).
+fn civil(ts: Timestamp) -> (String, String) {
+    let secs = ts.secs();
+    let us = ts.subsec_micros();
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        format!("{m:02}/{d:02}/{y:04}"),
+        format!("{:02}:{:02}:{:02}.{us:06}", sod / 3600, sod % 3600 / 60, sod % 60),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_time_matches_known_dates() {
+        let ts = Timestamp::from_micros(1_507_567_510, 121_479);
+        assert_eq!(civil(ts), ("10/09/2017".into(), "16:45:10.121479".into()));
+        assert_eq!(civil(Timestamp::from_micros(0, 0)), ("01/01/1970".into(), "00:00:00.000000".into()));
+        assert_eq!(civil(Timestamp::from_micros(951_782_400, 0)).0, "02/29/2000");
+    }
+}
