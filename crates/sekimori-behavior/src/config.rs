@@ -291,6 +291,29 @@ impl Default for IncidentConfig {
     }
 }
 
+/// Destinations that poll by design and are never beacons: operating-system update and
+/// connectivity checks and certificate-status responders (suffix match on labels). Deliberately
+/// narrow: a whole `google.com` or `microsoft.com` would hide C&C hosted on those services.
+pub const DEFAULT_ALLOWLIST: &[&str] = &[
+    "windowsupdate.com",
+    "update.microsoft.com",
+    "delivery.mp.microsoft.com",
+    "msftconnecttest.com",
+    "msftncsi.com",
+    "time.windows.com",
+    "connectivitycheck.gstatic.com",
+    "update.googleapis.com",
+    "captive.apple.com",
+    "swscan.apple.com",
+    "time.apple.com",
+    "detectportal.firefox.com",
+    "ocsp.digicert.com",
+    "ocsp.pki.goog",
+    "ocsp.sectigo.com",
+    "ocsp.globalsign.com",
+    "ntp.nict.jp",
+];
+
 /// All settings of the behaviour layer.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -346,7 +369,7 @@ impl Default for BehaviorConfig {
             max_servers_per_host: 256,
             dns_cache_entries: 200_000,
             utc_offset_secs: 0,
-            allowlist: Vec::new(),
+            allowlist: DEFAULT_ALLOWLIST.iter().map(|s| s.to_string()).collect(),
             allow_cidrs: Vec::new(),
             dns_resolvers: Vec::new(),
             beacon: BeaconConfig::default(),

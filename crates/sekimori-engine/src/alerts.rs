@@ -5,6 +5,7 @@
 
 use sekimori_capture::Timestamp;
 use sekimori_decode::Addr;
+use sekimori_eve::tls::validity_string;
 use sekimori_eve::{EveWriter, Header, Obj};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -192,24 +193,12 @@ fn fmt_addr(a: Addr) -> String {
 
 /// `MM/DD/YYYY` and `HH:MM:SS.uuuuuu` of a timestamp (UTC, like the EVE timestamps).
 fn civil(ts: Timestamp) -> (String, String) {
-    let secs = ts.secs();
-    let us = ts.subsec_micros();
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        format!("{m:02}/{d:02}/{y:04}"),
-        format!("{:02}:{:02}:{:02}.{us:06}", sod / 3600, sod % 3600 / 60, sod % 60),
-    )
+    // `YYYY-MM-DDTHH:MM:SS`, rearranged.
+    let iso = validity_string(ts.secs());
+    let (date, time) = iso.split_once('T').unwrap_or((&iso, ""));
+    let mut parts = date.rsplitn(3, '-');
+    let (d, m, y) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    (format!("{m}/{d}/{y}"), format!("{time}.{:06}", ts.subsec_micros()))
 }
 
 #[cfg(test)]

@@ -204,6 +204,10 @@ fn override_path(key: &str) -> Option<Vec<String>> {
             return Some(vec!["outputs".into(), "decode_anomalies".into()]);
         }
     }
+    // Suricata's fast.log switch: `outputs.N.fast.enabled`.
+    if key.starts_with("outputs.") && key.ends_with(".fast.enabled") {
+        return Some(vec!["outputs".into(), "fast_log".into()]);
+    }
     let first = key.split('.').next()?;
     SECTIONS
         .contains(&first)
