@@ -5,7 +5,11 @@
 #   capture  sekimori reading and counting packets only (--stop-after capture)
 #   decode   + decoding
 #   flow     + defragmentation and the flow table
-#   full     + TCP reassembly (the foundation's whole pipeline)
+#   full     + TCP reassembly, protocols, files, DLP and behaviour (every layer, no rules)
+# then what each layer costs, as a ratio to `full` from the same run:
+#   -dlp, -behavior   full with that layer switched off (layers.X=false)
+#   +yara             full with YARA_RULES (default bench/yara/bench.yar) on every file
+#   +et-open          full with the ET Open ruleset loaded (-S ../shared/data/rules/et-open.rules)
 # Max RSS comes from /usr/bin/time.
 #
 # Usage: bench/run.sh [REPEAT]   REPEAT copies of the suricata-verify pcaps (40 = the 295 MB
@@ -66,3 +70,28 @@ for stage in decode flow full; do
     row "$stage" "$t" "$rss"
 done
 echo "corpus: $corpus, $bytes bytes; best of $RUNS runs; 'vs' columns are time ratios (lower is better)"
+
+# What each layer costs: ratios to the full pipeline of this same run.
+read -r t_full rss_full < <(measure "$bin" analyze -q -l "$OUT/log" "$corpus")
+layer_row() {
+    awk -v n="$1" -v t="$2" -v f="$t_full" -v b="$bytes" -v m="$3" \
+        'BEGIN{printf "%-13s %9.2f %10.1f %11.2fx %14.1f\n", n, t, b/1e6/t, t/f, m/1024}'
+}
+printf '\n%-13s %9s %10s %12s %14s\n' layers seconds MB/s "vs full" "max RSS (MiB)"
+layer_row full "$t_full" "$rss_full"
+for layer in dlp behavior; do
+    read -r t rss < <(measure "$bin" analyze -q -l "$OUT/log" --set "layers.$layer=false" "$corpus")
+    layer_row "-$layer" "$t" "$rss"
+done
+YARA_RULES=${YARA_RULES:-bench/yara/bench.yar}
+if [ -s "$YARA_RULES" ] && "$bin" analyze --help | grep -q -- --yara; then
+    read -r t rss < <(measure "$bin" analyze -q -l "$OUT/log" --yara "$YARA_RULES" "$corpus")
+    layer_row "+yara" "$t" "$rss"
+fi
+RULES=${RULES:-$SHARED/data/rules/et-open.rules}
+if [ -s "$RULES" ]; then
+    read -r t rss < <(measure "$bin" analyze -q -l "$OUT/log" -S "$RULES" "$corpus")
+    layer_row "+et-open" "$t" "$rss"
+    alerts=$(grep -c '"event_type":"alert"' "$OUT/log/eve.json" || true)
+    echo "ET Open: $(grep -c -v '^\s*\(#\|$\)' "$RULES") rules, $alerts alert records on the corpus"
+fi

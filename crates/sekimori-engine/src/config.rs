@@ -68,6 +68,24 @@ pub struct Config {
     pub files: FilesSection,
     /// When the DLP layer raises an alert.
     pub dlp_policy: DlpPolicy,
+    /// Which defence layers run (all by default; switch one off to measure what it costs).
+    pub layers: LayersSection,
+}
+
+/// Switches for the layers above the protocol parsers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LayersSection {
+    /// The behaviour layer (baseline, beacons, first-seen, volume, bulk reads, incidents).
+    pub behavior: bool,
+    /// The DLP layer.
+    pub dlp: bool,
+}
+
+impl Default for LayersSection {
+    fn default() -> Self {
+        LayersSection { behavior: true, dlp: true }
+    }
 }
 
 impl Config {
@@ -186,7 +204,7 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Our sections: a `--set` key starting with one of these is a path into this file's schema.
-const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp", "dlp_policy", "files"];
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp", "dlp_policy", "files", "layers"];
 
 fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {

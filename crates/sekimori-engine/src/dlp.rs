@@ -45,6 +45,8 @@ pub(crate) struct DlpLayer {
     policy: DlpPolicy,
     open: HashMap<(u64, FileId), Open>,
     next: u64,
+    /// Off: nothing is scanned (`layers.dlp = false`).
+    pub enabled: bool,
     /// Bodies scanned.
     pub scanned: u64,
     /// Alerts raised.
@@ -53,7 +55,13 @@ pub(crate) struct DlpLayer {
 
 impl DlpLayer {
     pub(crate) fn new(dlp: Dlp, home: HomeNet, policy: DlpPolicy) -> Self {
-        DlpLayer { dlp, home, policy, open: HashMap::new(), next: 0, scanned: 0, alerts: 0 }
+        DlpLayer { dlp, home, policy, open: HashMap::new(), next: 0, enabled: true, scanned: 0, alerts: 0 }
+    }
+
+    /// Switches the layer on or off.
+    pub(crate) fn enabled(mut self, on: bool) -> Self {
+        self.enabled = on;
+        self
     }
 
     /// Whether the policy scans a body of `flow` travelling in `dir`: what a `$HOME_NET` host
@@ -72,6 +80,9 @@ impl DlpLayer {
     }
 
     pub(crate) fn open(&mut self, flow: &FlowCtx<'_>, f: &FileOpen<'_>) {
+        if !self.enabled {
+            return;
+        }
         if matches!(f.kind, FileKind::ResponseBody) && !self.policy.include_inbound {
             return;
         }

@@ -242,7 +242,8 @@ impl Engine {
                 })?,
                 home_net(&cfg)?,
                 cfg.dlp_policy.clone(),
-            ),
+            )
+            .enabled(cfg.layers.dlp),
             sigs: None,
             files: FileTracker::new(cfg.files_config()).map_err(|e| ConfigError::Value {
                 key: "files".into(),
@@ -301,7 +302,11 @@ impl Engine {
             self.packet(pkt, &d, pkt.data.len() as u32);
         }
         if !self.alerts.raised.is_empty() {
-            self.write_behavior_records();
+            if self.cfg.layers.behavior {
+                self.write_behavior_records();
+            } else {
+                self.alerts.raised.clear();
+            }
         }
         self.expire(pkt.ts);
     }
@@ -599,6 +604,9 @@ impl Engine {
 
     /// Feeds an ended flow to the behaviour layer and writes what it found.
     fn behavior_flow(&mut self, e: &EndedFlow<FlowData>) {
+        if !self.cfg.layers.behavior {
+            return;
+        }
         let f = &e.flow;
         let app_proto = f.user.app_proto.or(f.app_proto);
         if !matches!(f.proto(), 6 | 17) {
