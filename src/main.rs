@@ -95,6 +95,10 @@ struct CommonArgs {
     /// Directory of the behaviour baseline kept across runs (default: LOG_DIR/state).
     #[arg(long = "state", value_name = "DIR")]
     state: Option<PathBuf>,
+    /// Act as an inline IPS would: drop/reject rules and layer policies (DLP `block_at`) drop
+    /// the packet and the rest of its flow; alerts say `blocked` and `drop` records are written.
+    #[arg(long = "simulate-ips")]
+    simulate_ips: bool,
     /// Stop after this stage (capture, decode, flow, full): for benchmarks of each stage's cost.
     #[arg(
         long = "stop-after",
@@ -205,6 +209,7 @@ fn make_engine(common: &CommonArgs, learn: bool) -> Result<Engine> {
         rule_files: common.rules.clone(),
         state_dir: Some(common.state.clone().unwrap_or_else(|| common.log_dir.join("state"))),
         learn,
+        simulate_ips: common.simulate_ips,
     })?;
     for w in engine.warnings() {
         eprintln!("sekimori: warning: {w}");

@@ -383,3 +383,45 @@ fn file_written_to_an_outside_smb_share_is_scanned() {
     assert!(dlp_alerts(&eve).is_empty());
     assert_eq!(of_type(&eve, "fileinfo").len(), 1, "the read is still logged as a file");
 }
+
+#[test]
+fn in_ips_mode_a_large_leak_is_blocked_and_its_flow_dropped() {
+    let (csv, _) = roster(150);
+    let t = upload("203.0.113.5:80", "all.csv", csv.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("leak.pcap");
+    t.write_pcap(&pcap).unwrap();
+
+    // IDS mode: reported, not blocked.
+    let (out, eve) = analyze(dir.path(), &[], &[&pcap]);
+    assert!(out.status.success());
+    assert_eq!(dlp_alerts(&eve)[0]["alert"]["action"], "allowed");
+    assert!(of_type(&eve, "drop").is_empty());
+
+    // IPS mode: the packet that completed the upload and everything after it is dropped.
+    let (out, eve) = analyze(dir.path(), &["--simulate-ips"], &[&pcap]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let a = dlp_alerts(&eve);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0]["alert"]["action"], "blocked");
+    let drops = of_type(&eve, "drop");
+    assert!(!drops.is_empty());
+    assert_eq!(drops[0]["drop"]["reason"], "dlp");
+    assert_eq!(drops[0]["pcap_cnt"], a[0]["pcap_cnt"], "the packet that completed the transfer");
+    assert!(drops[1..].iter().all(|d| d["drop"]["reason"] == "flow drop"));
+    let flow = of_type(&eve, "flow");
+    assert_eq!(flow[0]["flow"]["action"], "drop");
+    assert!(of_type(&eve, "http").is_empty() || of_type(&eve, "http")[0].get("status").is_none(), "the response never came through");
+    let stats = of_type(&eve, "stats");
+    let ips = &stats[0]["stats"]["ips"];
+    assert_eq!(ips["blocked"].as_u64().unwrap(), drops.len() as u64);
+    assert!(ips["accepted"].as_u64().unwrap() > 0);
+
+    // Below the policy's block threshold the alert stays an alert even in IPS mode.
+    let (csv, _) = roster(20);
+    let t = upload("203.0.113.5:80", "some.csv", csv.as_bytes());
+    t.write_pcap(&pcap).unwrap();
+    let (_, eve) = analyze(dir.path(), &["--simulate-ips"], &[&pcap]);
+    assert_eq!(dlp_alerts(&eve)[0]["alert"]["action"], "allowed");
+    assert!(of_type(&eve, "drop").is_empty());
+}

@@ -56,6 +56,10 @@ pub(crate) struct EveApp<'a> {
     pub behavior: &'a mut Behavior,
     /// The flow's server name (HTTP Host, TLS SNI) for the behaviour layer.
     pub server_name: &'a mut Option<Box<str>>,
+    /// IPS mode (`--simulate-ips` or inline): layers may drop the flow.
+    pub ips: bool,
+    /// Set when a layer decided to drop the rest of the flow (IPS mode only), with the reason.
+    pub drop_flow: Option<&'static str>,
 }
 
 impl EveApp<'_> {
@@ -203,8 +207,8 @@ impl EveApp<'_> {
 impl FileSink for EveApp<'_> {
     fn file_open(&mut self, flow: &FlowCtx<'_>, f: &FileOpen<'_>) {
         self.dlp.open(flow, f);
-        // Suricata logs transferred files, not plain request bodies.
-        if f.kind != FileKind::RequestBody {
+        // Suricata logs transferred files, not plain request bodies nor the text parts of mail.
+        if !matches!(f.kind, FileKind::RequestBody | FileKind::MailBody) {
             self.files.file_open(flow, f);
         }
     }
@@ -221,8 +225,12 @@ impl FileSink for EveApp<'_> {
         }
         self.alerted = true;
         let header = self.header(flow, "alert");
+        let block = v.block && self.ips;
+        if block {
+            self.drop_flow = Some("dlp");
+        }
         let fields = AlertFields {
-            action: AlertAction::Allowed,
+            action: if block { AlertAction::Blocked } else { AlertAction::Allowed },
             drop_rule: false,
             gid: 1,
             sid: v.sid,

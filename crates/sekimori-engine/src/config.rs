@@ -595,6 +595,9 @@ pub struct DlpPolicy {
     pub include_internal: bool,
     /// Also scan what `$HOME_NET` hosts download (not exfiltration; off by default).
     pub include_inbound: bool,
+    /// In IPS mode, drop the flow of a transfer carrying at least this many identifiers
+    /// (medium confidence or better); 0 never blocks.
+    pub block_at: u64,
 }
 
 impl Default for DlpPolicy {
@@ -605,6 +608,7 @@ impl Default for DlpPolicy {
             severe_at: 10,
             include_internal: false,
             include_inbound: false,
+            block_at: 100,
         }
     }
 }
@@ -662,7 +666,7 @@ impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {
             eve_filename: "eve.json".into(),
-            eve_types: ["alert", "anomaly", "http", "dns", "tls", "smtp", "smb", "fileinfo", "flow", "stats"].map(String::from).to_vec(),
+            eve_types: ["alert", "anomaly", "http", "dns", "tls", "smtp", "smb", "fileinfo", "flow", "drop", "stats", "incident"].map(String::from).to_vec(),
             decode_anomalies: false,
             stream_anomalies: false,
             app_anomalies: true,

@@ -7,7 +7,7 @@ use sekimori_capture::Timestamp;
 use sekimori_detect::{Alert, Buffers, DetectEngine, FlowFacts, FlowState, PacketInfo, Scope, Scratch};
 use sekimori_eve::{EveWriter, Header, Obj};
 use sekimori_flow::Direction;
-use sekimori_rules::{Action, AppProto as RuleProto, Buffer, Classifications, Vars, load_files};
+use sekimori_rules::{Action, AppProto as RuleProto, Buffer, Classifications, Vars, load_files, parse_threshold_config};
 use std::path::{Path, PathBuf};
 
 /// The compiled rules and the per-worker matching memory.
@@ -40,7 +40,21 @@ impl Signatures {
                 set.errors.len()
             ));
         }
-        let engine = DetectEngine::new(&set);
+        let mut engine = DetectEngine::new(&set);
+        // Suricata reads `threshold-file` (default /etc/suricata/threshold.config); sekimori has no
+        // such setting yet, so a `threshold.config` beside the first rule file is used.
+        if let Some(path) = files.first().and_then(|f| file_beside(f, "threshold.config")) {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    let (entries, errors) = parse_threshold_config(&text, &vars);
+                    engine.apply_threshold_config(&entries);
+                    if !errors.is_empty() {
+                        warnings.push(format!("{}: {} line(s) not understood", path.display(), errors.len()));
+                    }
+                }
+                Err(e) => warnings.push(format!("{}: {e}", path.display())),
+            }
+        }
         if !engine.skipped().is_empty() {
             warnings.push(format!("{} rule(s) use keywords the matcher does not support yet and are not used", engine.skipped().len()));
         }
@@ -203,6 +217,13 @@ pub(crate) fn tx_info(src: sekimori_decode::Addr, dst: sekimori_decode::Addr, sp
         flow: Some(flow_facts(Direction::ToServer, true)),
         app_proto: None,
     }
+}
+
+/// A file named `name` in the directory of a rule file, if it exists.
+fn file_beside(rules: &Path, name: &str) -> Option<PathBuf> {
+    let dir = rules.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let p = dir.join(name);
+    p.is_file().then_some(p)
 }
 
 /// A `classification.config` (or `*.classification.config`) beside a rule file, if any.

@@ -36,6 +36,8 @@ pub(crate) struct DlpVerdict {
     pub app_proto: &'static str,
     /// For incidents: `pii` or `encrypted`.
     pub kind: &'static str,
+    /// The policy's block threshold was reached (the flow is dropped in IPS mode).
+    pub block: bool,
 }
 
 /// Per-worker DLP state: the compiled detectors and the bodies being scanned.
@@ -166,11 +168,12 @@ fn verdict(f: Findings, name: &str, policy: &DlpPolicy) -> Option<DlpVerdict> {
         let protection = if f.encrypted { "partly encrypted" } else { "plain" };
         let signature = format!("DLP: {} {} leaving in {protection} {container}{shown}", group(*n), label(top));
         let severity = if high >= policy.severe_at { 1 } else { 3 };
-        return Some(DlpVerdict { sid: SID_PII, severity, signature, findings: f, app_proto: "", kind: "pii" });
+        let block = policy.block_at > 0 && total >= policy.block_at;
+        return Some(DlpVerdict { sid: SID_PII, severity, signature, findings: f, app_proto: "", kind: "pii", block });
     }
     if f.encrypted {
         let signature = format!("DLP: encrypted {container}{shown} leaving (contents unreadable)");
-        return Some(DlpVerdict { sid: SID_ENCRYPTED, severity: 4, signature, findings: f, app_proto: "", kind: "encrypted" });
+        return Some(DlpVerdict { sid: SID_ENCRYPTED, severity: 4, signature, findings: f, app_proto: "", kind: "encrypted", block: false });
     }
     None
 }

@@ -8,6 +8,8 @@ mod app;
 mod detect;
 pub use detect::classification_beside;
 mod dlp;
+mod ips;
+pub use ips::Verdict;
 pub mod config;
 pub mod hook;
 mod pipeline;

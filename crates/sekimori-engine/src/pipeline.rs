@@ -5,6 +5,7 @@ use crate::app::{EveApp, Fanout, ctx as app_ctx};
 use crate::detect::{Signatures, flow_facts, rule_proto};
 use crate::dlp::DlpLayer;
 use crate::alerts::{AlertAction, AlertFields, AlertOut};
+use crate::ips::{DropReason, IpsCounters, Verdict, write_drop};
 use sekimori_detect::{FlowState as DetectFlow, PacketInfo};
 use sekimori_files::FileTracker;
 use sekimori_dlp::Dlp;
@@ -19,7 +20,7 @@ use sekimori_eve::{
     AnomalyRecord, Endpoints, EveError, EveWriter, FlowRecord, Header, IcmpTypes, Obj, TcpSummary,
     write_anomaly, write_flow,
 };
-use sekimori_flow::{Direction, EndedFlow, Flow, FlowState, FlowTable};
+use sekimori_flow::{Direction, EndedFlow, Flow, FlowAction, FlowState, FlowTable};
 use sekimori_stream::{StreamEngine, TcpSession, TcpState};
 use std::path::PathBuf;
 
@@ -58,6 +59,9 @@ pub struct EngineOptions {
     pub state_dir: Option<PathBuf>,
     /// Build the baseline only (`baseline learn`): no behaviour alerts.
     pub learn: bool,
+    /// Act as an inline IPS would (Suricata's `--simulate-ips`): drop/reject rules and layer
+    /// policies drop packets and the rest of their flow, reported as `blocked` and `drop` records.
+    pub simulate_ips: bool,
 }
 
 /// How far down the pipeline packets go: for benchmarks that measure what each stage costs.
@@ -147,6 +151,12 @@ pub struct Engine {
     alerts: AlertOut,
     /// `$HOME_NET`, to tell which side of an alert is the internal host.
     home: HomeNet,
+    /// IPS mode: verdicts are enforced (simulated offline).
+    ips: bool,
+    /// The verdict on the packet being processed, and why it drops.
+    verdict: Verdict,
+    drop_reason: Option<DropReason>,
+    ips_counters: IpsCounters,
     /// Problems with the stored baseline that did not stop the run (reported by the CLI).
     warnings: Vec<String>,
     last_checkpoint: std::time::Instant,
@@ -169,6 +179,7 @@ impl Engine {
         let eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
         let fast = cfg.outputs.fast_log.then(|| opts.log_dir.join(&cfg.outputs.fast_filename));
         let mut engine = Self::with_writer(cfg, eve, eve_file)?;
+        engine.ips = opts.simulate_ips;
         if let Some(path) = fast {
             engine.alerts = AlertOut::with_fast_log(&path).map_err(|e| EngineError::Output { path, source: e })?;
         }
@@ -253,6 +264,10 @@ impl Engine {
             behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
             alerts: AlertOut::new(),
             home: home_net(&cfg)?,
+            ips: false,
+            verdict: Verdict::Accept,
+            drop_reason: None,
+            ips_counters: IpsCounters::default(),
             warnings: Vec::new(),
             last_checkpoint: std::time::Instant::now(),
             hook: Box::new(NoApp),
@@ -277,8 +292,19 @@ impl Engine {
         self.stop_after = stage;
     }
 
-    /// Processes one packet.
-    pub fn process(&mut self, pkt: &Packet<'_>) {
+    /// Processes one packet and returns the verdict on it (always [`Verdict::Accept`] unless
+    /// the engine runs as an IPS).
+    pub fn process(&mut self, pkt: &Packet<'_>) -> Verdict {
+        self.verdict = Verdict::Accept;
+        self.drop_reason = None;
+        self.inspect(pkt);
+        if self.ips {
+            self.ips_counters.count(self.verdict, self.drop_reason);
+        }
+        self.verdict
+    }
+
+    fn inspect(&mut self, pkt: &Packet<'_>) {
         self.counters.packets += 1;
         self.counters.bytes += pkt.data.len() as u64;
         if pkt.ts > self.last_ts {
@@ -403,6 +429,9 @@ impl Engine {
             eve,
             alerts,
             behavior,
+            ips,
+            verdict,
+            drop_reason,
             ..
         } = self;
         let checksum_ok = match (*checksums, d.l4) {
@@ -428,8 +457,14 @@ impl Engine {
         let Some(hit) = hit else { return };
         let flow = hit.flow;
         let dir = hit.dir;
+        // In IPS mode a dropped flow's later packets are dropped unseen, as Suricata does.
+        let flow_dropped = *ips && flow.action == FlowAction::Drop;
+        if flow_dropped {
+            *verdict = Verdict::Drop;
+            *drop_reason = Some(DropReason::FlowDrop);
+        }
         match d.l4 {
-            _ if !full => {}
+            _ if !full || flow_dropped => {}
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
                 let FlowData { tcp: sess, app: app_slot, hook: hook_slot, detect: detect_flow, server_name, .. } = &mut flow.user;
@@ -448,11 +483,18 @@ impl Engine {
                     alerts,
                     behavior,
                     server_name,
+                    ips: *ips,
+                    drop_flow: None,
                 };
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
                 let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
                 let detected = out.detected;
                 flow.alerted |= out.alerted;
+                if let Some(layer) = out.drop_flow {
+                    flow.action = FlowAction::Drop;
+                    *verdict = Verdict::Drop;
+                    *drop_reason = Some(DropReason::Layer(layer));
+                }
                 flow.state = flow_state_for(res.state, flow.state);
                 if let Some((proto, swap)) = detected {
                     flow.app_proto = Some(proto.name());
@@ -502,10 +544,17 @@ impl Engine {
                     alerts,
                     behavior,
                     server_name,
+                    ips: *ips,
+                    drop_flow: None,
                 };
                 app.on_udp(&app_ctx(&info), app_slot, dir, d.payload, &mut out);
                 hook.on_udp(&info, hook_slot, dir, d.payload);
                 flow.alerted |= out.alerted;
+                if let Some(layer) = out.drop_flow {
+                    flow.action = FlowAction::Drop;
+                    *verdict = Verdict::Drop;
+                    *drop_reason = Some(DropReason::Layer(layer));
+                }
                 if let Some((proto, swap)) = out.detected {
                     flow.app_proto = Some(proto.name());
                     if swap {
@@ -517,6 +566,7 @@ impl Engine {
         }
         if full
             && !hit.icmp_error
+            && !flow_dropped
             && let Some(sigs) = sigs.as_mut()
         {
             let mut info = PacketInfo::from_decoded(d, pkt.ts);
@@ -534,6 +584,21 @@ impl Engine {
             if sigs.packet(eve, header, &info, d.payload, Some(state), flow.app_proto) {
                 flow.alerted = true;
             }
+        }
+        if verdict.is_drop()
+            && let Some(reason) = *drop_reason
+            && cfg.outputs.enabled("drop")
+        {
+            let header = Header {
+                ts: pkt.ts,
+                flow_id: Some(flow.id()),
+                pcap_cnt: Some(pkt.pcap_cnt),
+                event_type: "drop",
+                vlan: d.vlans(),
+                endpoints: Some(packet_endpoints(d)),
+            };
+            let direction = if dir == Direction::ToServer { "to_server" } else { "to_client" };
+            write_drop(eve, &header, direction, d, reason, None);
         }
         let mut ended: Vec<EndedFlow<FlowData>> = Vec::new();
         flows.take_ended(|e| ended.push(e));
@@ -562,6 +627,7 @@ impl Engine {
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
+        let ips = self.ips;
         let Engine { stream, app, dlp, files, sigs, hook, eve, cfg, alerts, behavior, .. } = self;
         {
             let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow, server_name } = &mut e.flow.user;
@@ -580,6 +646,8 @@ impl Engine {
                 alerts,
                 behavior,
                 server_name,
+                ips,
+                drop_flow: None,
             };
             if sess.has_session() {
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
@@ -738,6 +806,7 @@ impl Engine {
         let dfs = self.defrag.stats().clone();
         let aps = *self.app.stats();
         let ts = self.last_ts;
+        let (ips, ipsc) = (self.ips, self.ips_counters);
         self.eve.record("stats", |b| {
             let mut o = Obj::new(b);
             Header {
@@ -747,6 +816,9 @@ impl Engine {
             }
             .write(&mut o);
             o.obj("stats", |s| {
+                if ips {
+                    ipsc.write(s);
+                }
                 s.obj("decoder", |d| {
                     d.u64("pkts", c.packets)
                         .u64("bytes", c.bytes)
