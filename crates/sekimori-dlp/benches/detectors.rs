@@ -1,12 +1,16 @@
-//! Throughput of the DLP scanner over generated mixed Japanese/ASCII text with some identifiers.
-//! Raise `BENCH_MB` to 100 for the full-size run.
+//! Throughput of the DLP scanner over generated mixed Japanese/ASCII text with some identifiers,
+//! next to a baseline from the same run (UTF-8 validation and a line count over the same bytes:
+//! the least any scanner must do), so the figure can be read as a ratio on a noisy machine.
+//! `BENCH_MB=100 cargo bench -p sekimori-dlp` runs the full size (default 10 MiB).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sekimori_dlp::{Dlp, DlpConfig};
 use std::hint::black_box;
 
-/// Size of the generated corpus in MiB.
-const BENCH_MB: usize = 10;
+/// Size of the generated corpus in MiB (`BENCH_MB`, default 10).
+fn bench_mb() -> usize {
+    std::env::var("BENCH_MB").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(10)
+}
 
 fn corpus(bytes: usize) -> String {
     let jp = [
@@ -55,7 +59,7 @@ fn corpus(bytes: usize) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let text = corpus(BENCH_MB << 20);
+    let text = corpus(bench_mb() << 20);
     let sjis = encoding_rs::SHIFT_JIS.encode(&text).0.into_owned();
     let dlp = Dlp::new(DlpConfig {
         limits: sekimori_dlp::ScanLimits {
@@ -68,6 +72,15 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("dlp");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("baseline_validate_utf8_count_lines", |b| {
+        b.iter(|| {
+            let mut lines = 0usize;
+            for ch in text.as_bytes().chunks(64 * 1024) {
+                lines += std::str::from_utf8(ch).map_or(0, |s| s.len()) + memchr_count(ch);
+            }
+            black_box(lines)
+        })
+    });
     g.bench_function("scan_utf8_64k_chunks", |b| {
         b.iter(|| {
             let mut s = dlp.scanner();
@@ -88,6 +101,10 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn memchr_count(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'\n').count()
 }
 
 criterion_group!(benches, bench);
