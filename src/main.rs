@@ -95,9 +95,21 @@ struct CommonArgs {
     /// Directory of the behaviour baseline kept across runs (default: LOG_DIR/state).
     #[arg(long = "state", value_name = "DIR")]
     state: Option<PathBuf>,
+    /// A rule that fails to load stops the start-up with exit code 1 (as Suricata's flag of the
+    /// same name); otherwise such rules are reported and skipped.
+    #[arg(long = "init-errors-fatal")]
+    init_errors_fatal: bool,
+    /// YARA rule file(s) run on every file the protocols carry (repeatable; adds to
+    /// `inspect.yara_rules`).
+    #[arg(long = "yara", value_name = "FILE")]
+    yara: Vec<PathBuf>,
+    /// Hash list(s) of known-bad files: md5/sha1/sha256, one per line (repeatable; re-read when
+    /// they change; adds to `inspect.hash_lists`).
+    #[arg(long = "hash-list", value_name = "FILE")]
+    hash_list: Vec<PathBuf>,
     /// Act as an inline IPS would: drop/reject rules and layer policies (DLP `block_at`) drop
     /// the packet and the rest of its flow; alerts say `blocked` and `drop` records are written.
-    #[arg(long = "simulate-ips")]
+    #[arg(long = "simulate-ips", overrides_with = "simulate_ips")]
     simulate_ips: bool,
     /// Stop after this stage (capture, decode, flow, full): for benchmarks of each stage's cost.
     #[arg(
@@ -192,6 +204,8 @@ fn load_config(common: &CommonArgs) -> Result<Config> {
             .map(|s| s.trim().to_string())
             .collect();
     }
+    cfg.inspect.yara_rules.extend(common.yara.iter().cloned());
+    cfg.inspect.hash_lists.extend(common.hash_list.iter().cloned());
     if let Some(k) = &common.checksum_checks {
         cfg.decoder.checksum_checks = k.clone();
     }
@@ -220,6 +234,9 @@ fn make_engine(common: &CommonArgs, learn: bool) -> Result<Engine> {
 }
 
 fn analyze(args: AnalyzeArgs, learn: bool) -> Result<ExitCode> {
+    if args.common.init_errors_fatal && !rules_load_cleanly(&args.common)? {
+        return Ok(ExitCode::from(1));
+    }
     let mut engine = make_engine(&args.common, learn)?;
     let mut source = MultiFileSource::open(&args.pcaps)?;
     let show = !args.common.quiet && std::io::stderr().is_terminal();
@@ -349,6 +366,36 @@ fn run_live(args: RunArgs) -> Result<ExitCode> {
         "live capture on {} needs a build with `--features live` (and libpcap-dev installed)",
         args.interface
     )
+}
+
+/// `--init-errors-fatal`: loads the rule files once and reports every rule that fails.
+fn rules_load_cleanly(common: &CommonArgs) -> Result<bool> {
+    use sekimori_rules::{Classifications, Vars, check_files};
+    if common.rules.is_empty() {
+        return Ok(true);
+    }
+    for f in &common.rules {
+        std::fs::metadata(f).with_context(|| format!("cannot read rule file {}", f.display()))?;
+    }
+    let mut vars = Vars::suricata_defaults();
+    let cfg = load_config(common)?;
+    vars.set_address("HOME_NET", &format!("[{}]", cfg.vars.home_net.join(",")));
+    let classes = sekimori_engine::classification_beside(&common.rules[0])
+        .and_then(|p| Classifications::load(&p).ok())
+        .map(|(c, _)| c)
+        .unwrap_or_default();
+    let report = check_files(&common.rules, &vars, &classes);
+    if report.failed == 0 {
+        return Ok(true);
+    }
+    for (reason, details) in &report.failures {
+        for d in details {
+            let file = d.file.as_deref().unwrap_or("rules");
+            eprintln!("sekimori: error: {file}:{}: {reason}: {}", d.line, d.message);
+        }
+    }
+    eprintln!("sekimori: error: {} rule(s) failed to load (--init-errors-fatal)", report.failed);
+    Ok(false)
 }
 
 fn rules_check(args: RulesCheckArgs) -> Result<ExitCode> {

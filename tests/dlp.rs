@@ -19,85 +19,10 @@ fn roster(n: usize) -> (String, Vec<String>) {
     (csv, numbers)
 }
 
-/// Traditional PKWARE (ZipCrypto) encryption of one stored entry with `password`: the 12-byte
-/// header, then the data, as APPNOTE 6.1 describes.
-fn zipcrypto(password: &[u8], crc: u32, data: &[u8]) -> Vec<u8> {
-    fn crc_step(crc: u32, b: u8) -> u32 {
-        let mut c = (crc ^ u32::from(b)) & 0xff;
-        for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-        }
-        c ^ (crc >> 8)
-    }
-    let mut k = [0x1234_5678u32, 0x2345_6789, 0x3456_7890];
-    let update = |k: &mut [u32; 3], b: u8| {
-        k[0] = crc_step(k[0], b);
-        k[1] = k[1].wrapping_add(k[0] & 0xff).wrapping_mul(134_775_813).wrapping_add(1);
-        k[2] = crc_step(k[2], (k[1] >> 24) as u8);
-    };
-    for &b in password {
-        update(&mut k, b);
-    }
-    let mut header = [0x5au8; 12];
-    header[11] = (crc >> 24) as u8;
-    let mut out = Vec::with_capacity(12 + data.len());
-    for &p in header.iter().chain(data) {
-        let t = (k[2] | 2) as u16;
-        out.push(p ^ ((u32::from(t) * u32::from(t ^ 1)) >> 8) as u8);
-        update(&mut k, p);
-    }
-    out
-}
-
-/// A ZIP archive of stored (uncompressed) entries; `encrypted` encrypts each with ZipCrypto,
-/// so its contents must be reported as protected and unreadable.
+/// A ZIP of stored entries; `encrypted` encrypts each with ZipCrypto, so its contents must be
+/// reported as protected and unreadable.
 fn zip(entries: &[(&str, &[u8])], encrypted: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    let flags: u16 = if encrypted { 1 } else { 0 } | 0x0800; // UTF-8 names
-    for (name, plain) in entries {
-        let offset = out.len() as u32;
-        let crc = crc32fast::hash(plain);
-        let stored = if encrypted { zipcrypto(b"secret", crc, plain) } else { plain.to_vec() };
-        let data = &stored;
-        let usize_ = plain.len() as u32;
-        let head = |sig: u32, central: bool| {
-            let mut h = Vec::new();
-            h.extend_from_slice(&sig.to_le_bytes());
-            if central {
-                h.extend_from_slice(&20u16.to_le_bytes()); // made by
-            }
-            h.extend_from_slice(&20u16.to_le_bytes()); // version needed
-            h.extend_from_slice(&flags.to_le_bytes());
-            h.extend_from_slice(&0u16.to_le_bytes()); // stored
-            h.extend_from_slice(&[0, 0, 0x21, 0]); // time, date
-            h.extend_from_slice(&crc.to_le_bytes());
-            h.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            h.extend_from_slice(&usize_.to_le_bytes());
-            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            h.extend_from_slice(&0u16.to_le_bytes()); // extra
-            if central {
-                h.extend_from_slice(&[0; 6]); // comment len, disk, internal attrs
-                h.extend_from_slice(&0u32.to_le_bytes()); // external attrs
-                h.extend_from_slice(&offset.to_le_bytes());
-            }
-            h.extend_from_slice(name.as_bytes());
-            h
-        };
-        out.extend(head(0x0403_4b50, false));
-        out.extend_from_slice(data);
-        central.extend(head(0x0201_4b50, true));
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
+    sekimori_fixtures::archive::zip(entries, encrypted.then_some(b"secret".as_slice()))
 }
 
 /// A POST with the given extra headers and raw body.

@@ -1,7 +1,9 @@
 //! Parser throughput: HTTP transactions per second (pipelined requests and responses through the
 //! app layer, in 1460-byte segments), DNS messages per second (UDP query/response pairs), and
 //! URI normalisation; TLS handshakes per second (ClientHello + ServerHello/Certificate, JA3/JA4
-//! and certificate decoding) and encrypted-record throughput.
+//! and certificate decoding) and encrypted-record throughput; SMTP (a mail with a 256 KiB base64
+//! attachment: commands, MIME, decoding) and SMB (an SMB1 session writing 1 MiB in WRITE_ANDX
+//! records, streamed as a file) in bytes per second.
 
 use std::hint::black_box;
 
@@ -195,5 +197,155 @@ fn tls(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, http, dns, tls);
+/// Runs one TCP conversation (alternating client and server parts, each in 1460-byte segments).
+fn converse(f: &FlowCtx<'_>, parts: &[(Direction, Vec<u8>)]) -> [u64; 4] {
+    let mut layer = AppLayer::new(AppConfig::default()).expect("config");
+    let mut slot = None;
+    let mut sink = NullSink;
+    for (d, p) in parts {
+        for seg in p.chunks(1460) {
+            layer.on_stream_data(f, &mut slot, *d, seg, &mut sink);
+        }
+    }
+    layer.on_flow_end(f, &mut slot, &mut sink);
+    let st = layer.stats();
+    [
+        st.smtp.messages,
+        st.smtp.files,
+        st.smb.files,
+        st.smb.write_bytes,
+    ]
+}
+
+fn smtp(c: &mut Criterion) {
+    let attachment: Vec<u8> = (0..256 * 1024u32).map(|i| (i * 7 % 251) as u8).collect();
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = Vec::new();
+    for (i, ch) in attachment.chunks(3).enumerate() {
+        let v = ch
+            .iter()
+            .enumerate()
+            .fold(0u32, |a, (k, &b)| a | u32::from(b) << (16 - 8 * k));
+        for k in 0..4 {
+            if k <= ch.len() {
+                b64.push(B64[((v >> (18 - 6 * k)) & 63) as usize]);
+            } else {
+                b64.push(b'=');
+            }
+        }
+        if i % 19 == 18 {
+            b64.extend_from_slice(b"\r\n");
+        }
+    }
+    let mut msg = b"From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: report\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\n\
+Content-Type: text/plain\r\n\r\nSee http://example.com/report and the attachment.\r\n--XX\r\n\
+Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    msg.extend_from_slice(&b64);
+    msg.extend_from_slice(b"\r\n--XX--\r\n.\r\n");
+    let s = |t: &str| (Direction::ToClient, t.as_bytes().to_vec());
+    let cl = |t: &str| (Direction::ToServer, t.as_bytes().to_vec());
+    let parts = vec![
+        s("220 mx.example.net ESMTP\r\n"),
+        cl("EHLO client.example.com\r\n"),
+        s("250-mx.example.net\r\n250 8BITMIME\r\n"),
+        cl("MAIL FROM:<alice@example.com>\r\n"),
+        s("250 OK\r\n"),
+        cl("RCPT TO:<bob@example.net>\r\n"),
+        s("250 OK\r\n"),
+        cl("DATA\r\n"),
+        s("354 go ahead\r\n"),
+        (Direction::ToServer, msg),
+        s("250 queued\r\n"),
+        cl("QUIT\r\n"),
+        s("221 bye\r\n"),
+    ];
+    let bytes: usize = parts.iter().map(|p| p.1.len()).sum();
+    let f = flow(6, 25);
+    let r = converse(&f, &parts);
+    assert!(
+        r[0] == 1 && r[1] >= 1,
+        "the mail and its attachment are parsed: {r:?}"
+    );
+    let mut g = c.benchmark_group("smtp");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("mail_256k_attachment", |b| {
+        b.iter(|| black_box(converse(&f, &parts)))
+    });
+    g.finish();
+}
+
+/// An SMB1 message in a NetBIOS record.
+fn smb1(cmd: u8, resp: bool, mid: u16, words: &[u8], bytes: &[u8]) -> Vec<u8> {
+    let mut m = b"\xffSMB".to_vec();
+    m.push(cmd);
+    m.extend_from_slice(&[0; 4]);
+    m.push(if resp { 0x98 } else { 0x18 });
+    m.extend_from_slice(&0xc801u16.to_le_bytes());
+    m.extend_from_slice(&[0u8; 12]);
+    m.extend_from_slice(&1u16.to_le_bytes()); // tid
+    m.extend_from_slice(&1u16.to_le_bytes()); // pid
+    m.extend_from_slice(&1u16.to_le_bytes()); // uid
+    m.extend_from_slice(&mid.to_le_bytes());
+    m.push((words.len() / 2) as u8);
+    m.extend_from_slice(words);
+    m.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    m.extend_from_slice(bytes);
+    let l = m.len() as u32;
+    let mut v = vec![0, (l >> 16) as u8, (l >> 8) as u8, l as u8];
+    v.extend_from_slice(&m);
+    v
+}
+
+fn smb(c: &mut Criterion) {
+    let mut parts = Vec::new();
+    let mut w = vec![0u8; 48];
+    w[0] = 0xff;
+    let name: Vec<u8> = "\\data.bin\0"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let mut b = vec![0u8];
+    b.extend_from_slice(&name);
+    parts.push((Direction::ToServer, smb1(0xa2, false, 1, &w, &b)));
+    let mut w = vec![0u8; 68];
+    w[0] = 0xff;
+    w[5..7].copy_from_slice(&7u16.to_le_bytes());
+    parts.push((Direction::ToClient, smb1(0xa2, true, 1, &w, &[])));
+    let chunk = vec![0x5au8; 64000];
+    for i in 0..16u16 {
+        let mut w = vec![0u8; 28];
+        w[0] = 0xff;
+        w[4..6].copy_from_slice(&7u16.to_le_bytes());
+        w[20..22].copy_from_slice(&(chunk.len() as u16).to_le_bytes());
+        w[22..24].copy_from_slice(&(32u16 + 1 + 28 + 2 + 1).to_le_bytes());
+        let mut b = vec![0u8];
+        b.extend_from_slice(&chunk);
+        parts.push((Direction::ToServer, smb1(0x2f, false, 2 + i, &w, &b)));
+        parts.push((Direction::ToClient, smb1(0x2f, true, 2 + i, &[0; 12], &[])));
+    }
+    parts.push((
+        Direction::ToServer,
+        smb1(0x04, false, 99, &[7, 0, 0, 0, 0, 0], &[]),
+    ));
+    parts.push((Direction::ToClient, smb1(0x04, true, 99, &[], &[])));
+    let bytes: usize = parts.iter().map(|p| p.1.len()).sum();
+    let f = flow(6, 445);
+    let r = converse(&f, &parts);
+    assert_eq!(
+        (r[2], r[3]),
+        (1, 16 * 64000),
+        "the writes are one streamed file"
+    );
+    let mut g = c.benchmark_group("smb");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("smb1_write_1mib", |b| {
+        b.iter(|| black_box(converse(&f, &parts)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, http, dns, tls, smtp, smb);
 criterion_main!(benches);

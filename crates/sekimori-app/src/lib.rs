@@ -49,8 +49,8 @@ pub mod parser;
 pub mod registry;
 pub mod replay;
 pub mod sink;
-pub mod smtp;
 pub mod smb;
+pub mod smtp;
 pub mod stats;
 pub mod tls;
 pub mod types;
@@ -66,8 +66,8 @@ pub use sink::{
     AppSink, AppTx, FileClose, FileId, FileKind, FileOpen, FileSink, FileStatus, NullSink,
 };
 pub use smb::{SmbEvent, SmbParser, SmbTx};
-pub use stats::{AppStats, DnsStats, HttpStats, SmbStats, TlsStats};
 pub use smtp::{SmtpConfig, SmtpParser, SmtpStats, SmtpTx};
+pub use stats::{AppStats, DnsStats, HttpStats, SmbStats, TlsStats};
 pub use tls::{TlsEvent, TlsParser, TlsTx};
 pub use types::{AppEvent, AppProto, Direction, EventLayer, FlowCtx, Transport, TxStage};
 

@@ -56,8 +56,11 @@ pub struct FileId(pub u64);
 pub enum FileKind {
     /// An HTTP response body (a download).
     ResponseBody,
-    /// An HTTP request body that is not multipart (form post, JSON, PUT upload, ...).
+    /// An HTTP request body that is not multipart, of a method other than POST and PUT.
     RequestBody,
+    /// An HTTP POST or PUT request body that is not multipart: Suricata 7 tracks it as a file
+    /// (named by the URI path), unlike the bodies of other methods.
+    RequestFile,
     /// One part of a `multipart/form-data` request body (an upload when it has a file name).
     FormPart,
     /// A MIME part of a mail message that is an attachment (named, or not text).
@@ -92,6 +95,23 @@ pub struct FileOpen<'a> {
     pub content_type: &'a [u8],
     /// Size announced by Content-Length (of the decoded stream only when no content coding).
     pub declared_len: Option<u64>,
+}
+
+impl FileOpen<'_> {
+    /// Whether Suricata tracks this stream as a file (logs `fileinfo` for it): not the bodies
+    /// of requests other than POST and PUT, not the text parts of mail, and of a multipart form
+    /// only the parts with a file name.
+    pub fn is_suricata_file(&self) -> bool {
+        match self.kind {
+            FileKind::RequestBody | FileKind::MailBody => false,
+            FileKind::FormPart => !self.name.is_empty(),
+            FileKind::ResponseBody
+            | FileKind::RequestFile
+            | FileKind::MailAttachment
+            | FileKind::SmbRead
+            | FileKind::SmbWrite => true,
+        }
+    }
 }
 
 /// How a body stream ended.
@@ -157,4 +177,39 @@ pub struct NullSink;
 impl FileSink for NullSink {}
 impl AppSink for NullSink {
     fn on_tx(&mut self, _flow: &FlowCtx<'_>, _tx: AppTx<'_>, _stage: TxStage) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(kind: FileKind, name: &[u8]) -> FileOpen<'_> {
+        FileOpen {
+            id: FileId(1),
+            proto: AppProto::Http,
+            tx_id: 0,
+            dir: Direction::ToServer,
+            kind,
+            name,
+            field: b"f",
+            content_type: &[],
+            declared_len: None,
+        }
+    }
+
+    #[test]
+    fn which_streams_suricata_logs_as_files() {
+        assert!(open(FileKind::ResponseBody, b"/").is_suricata_file());
+        assert!(open(FileKind::RequestFile, b"/up").is_suricata_file());
+        assert!(!open(FileKind::RequestBody, b"/q").is_suricata_file());
+        assert!(!open(FileKind::MailBody, b"").is_suricata_file());
+        assert!(open(FileKind::MailAttachment, b"a.pdf").is_suricata_file());
+        assert!(open(FileKind::FormPart, b"doc.txt").is_suricata_file());
+        assert!(
+            !open(FileKind::FormPart, b"").is_suricata_file(),
+            "a plain form field"
+        );
+        assert!(open(FileKind::SmbRead, b"x").is_suricata_file());
+        assert!(open(FileKind::SmbWrite, b"x").is_suricata_file());
+    }
 }

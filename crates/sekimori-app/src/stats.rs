@@ -37,6 +37,9 @@ pub struct HttpStats {
     pub tunnels: u64,
     /// Body streams opened on the file sink.
     pub files: u64,
+    /// Bodies cut by the end of the stream before their framing finished (their files still
+    /// close as complete, as libhtp finalises the message on close).
+    pub bodies_cut: u64,
 }
 
 /// DNS parser counters.

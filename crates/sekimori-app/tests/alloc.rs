@@ -63,7 +63,9 @@ fn warm_flows_allocate_nothing() {
     assert_eq!(layer.stats().http.txs, 1100);
 
     // DNS over UDP.
-    let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'w', b'w', b'w', 7];
+    let mut q = vec![
+        0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'w', b'w', b'w', 7,
+    ];
     q.extend_from_slice(b"example\x03com\x00\x00\x01\x00\x01");
     let mut r = q.clone();
     r[2] = 0x81;
@@ -82,5 +84,9 @@ fn warm_flows_allocate_nothing() {
     }
     let dns_allocs = ALLOCS.load(Ordering::Relaxed) - before;
     assert_eq!(layer.stats().dns.paired, 1010);
-    assert_eq!((http_allocs, dns_allocs), (0, 0), "allocations in steady state (http, dns)");
+    assert_eq!(
+        (http_allocs, dns_allocs),
+        (0, 0),
+        "allocations in steady state (http, dns)"
+    );
 }

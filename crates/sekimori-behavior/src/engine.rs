@@ -339,6 +339,14 @@ impl Behavior {
         v
     }
 
+    /// Whether any internal host has talked to the external destination `name` (a host name,
+    /// any case, or an address text) within the baseline's memory: a download from a name
+    /// nobody has used before is more suspect.
+    pub fn seen_destination(&self, name: &str) -> bool {
+        let key = name.trim_end_matches('.').to_ascii_lowercase();
+        self.st.net.contains_key(key.as_str())
+    }
+
     /// A sorted copy of one host's profile.
     pub fn profile(&self, host: Addr) -> Option<ProfileSnapshot> {
         let h = self.st.hosts.get(&host)?;

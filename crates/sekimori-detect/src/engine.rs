@@ -4,20 +4,27 @@
 //! buffer lists → flowbit actions, suppression, thresholds → [`Alert`]s.
 
 use crate::addrindex::{self, AddrIndex, AddrIndexBuilder};
+use crate::input::FileFacts;
 use crate::input::{Buffers, FlowState, PacketInfo, Scope};
 use crate::inspect::{CList, Ctx, ItemError, VarMap, compile_list, inspect_list};
-use crate::threshold::{Suppress, ThresholdState};
+use crate::threshold::{RateFilter, Suppress, ThresholdState};
 use crate::transform;
 use aho_corasick::{AhoCorasick, MatchKind};
-use sekimori_decode::Addr;
+use sekimori_capture::Timestamp;
+use sekimori_decode::{Addr, Anomaly};
 use sekimori_flow::Direction as FlowDir;
-use sekimori_rules::options::{BitCmd, FlagsMode, Flow, NegNum, TcpFlags, Threshold, UintMatch};
+use sekimori_rules::config::RateAction;
+use sekimori_rules::options::{
+    BitCmd, FlagsMode, Flow, FlowintOp, NegNum, TcpFlags, Threshold, UintMatch, UintMode,
+    ValueOrVar, XbitTrack, Xbits,
+};
 use sekimori_rules::rule::NumCmp;
 use sekimori_rules::{
     Action, AddressSet, AppProto, Buffer, BufferKind, Condition, Direction, PortSet, Protocol,
     Rule, RuleSet, ThresholdEntry, Transform,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,6 +52,66 @@ pub struct RuleMeta {
     pub noalert: bool,
     /// The rule text.
     pub text: String,
+    /// To what a drop, reject or pass of this rule applies (Suricata's action scope).
+    pub action_scope: ActionScope,
+    /// The rule has `filestore` (the files it matches are listed with its sid).
+    pub filestore: bool,
+}
+
+/// To what a rule's drop, reject or pass action applies, as Suricata 7 decides it from the
+/// signature type: IP-only, protocol-detection-only, app-layer and stream rules act on the
+/// whole flow; packet rules (decoder events, packet keywords such as `dsize`/`ttl`, any
+/// `flow:` option) act on the packet alone; payload rules act on the flow when they matched
+/// stream data (TCP) and on the packet otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionScope {
+    /// The packet only.
+    Packet,
+    /// The flow (this and all later packets).
+    Flow,
+    /// The flow when the match was on TCP stream data, else the packet.
+    FlowIfStream,
+}
+
+impl ActionScope {
+    /// Does the action apply to the flow, for a match on a packet of IP protocol `ip_proto`?
+    pub fn applies_to_flow(self, ip_proto: u8) -> bool {
+        match self {
+            ActionScope::Packet => false,
+            ActionScope::Flow => true,
+            ActionScope::FlowIfStream => ip_proto == 6,
+        }
+    }
+
+    /// The scope of rule `r` compiled for `scope`.
+    pub fn of(r: &Rule, scope: Scope) -> ActionScope {
+        if scope == Scope::Transaction {
+            return ActionScope::Flow;
+        }
+        let f = r.flow.unwrap_or_default();
+        if !r.lists.is_empty() {
+            return if f.no_stream || r.protocol == Protocol::TcpPkt {
+                ActionScope::Packet
+            } else if f.only_stream || r.protocol == Protocol::TcpStream {
+                ActionScope::Flow
+            } else {
+                ActionScope::FlowIfStream
+            };
+        }
+        // Keywords the IP-only and protocol-detection-only engines take: flowbit actions and
+        // `app-layer-protocol`; anything else (and `flow:`) makes a packet rule.
+        let packet_rule = r.flow.is_some()
+            || r.conditions.iter().any(|c| match c {
+                Condition::Flowbits(b) => b.cmd.is_condition(),
+                Condition::AppLayerProtocol { .. } => false,
+                _ => true,
+            });
+        if packet_rule {
+            ActionScope::Packet
+        } else {
+            ActionScope::Flow
+        }
+    }
 }
 
 /// One rule that fired.
@@ -62,6 +129,10 @@ pub struct Alert {
     pub rev: u32,
     /// Priority.
     pub priority: u8,
+    /// The rule is `noalert`: it is returned only for its drop, reject or pass action.
+    pub noalert: bool,
+    /// A threshold.config `rate_filter` set `action`.
+    pub rate_filtered: bool,
 }
 
 /// Why a rule was not compiled.
@@ -134,6 +205,10 @@ enum AppMatch {
 
 #[derive(Debug, Clone)]
 enum Cond {
+    /// `app-layer-event` on a transaction's events (full name, lower case).
+    AppEvent(String),
+    /// A file keyword, on the file of the call ([`Buffers::file`]).
+    File(FileCond),
     Dsize(UintMatch),
     Ttl(UintMatch),
     Tos(NegNum),
@@ -152,6 +227,45 @@ enum Cond {
     SameIp,
     /// isset / isnotset with any-of bit ids.
     Bits(BitCmd, Vec<u32>),
+    /// A `flowint` test (comparison, isset, notset) of variable `.1`.
+    Flowint(FlowintOp, u32, Option<IntOperand>),
+    /// Never matches (a rule Suricata 7 loads but can never fire; see `Builder::compile`).
+    Never,
+    /// `decode-event`: the decoder raised this anomaly on the packet.
+    Decoder(Anomaly),
+    /// `xbits` / `hostbits` isset / isnotset of bit `.1` tracked by `.2`.
+    Xbit(BitCmd, u32, XbitTrack),
+    /// `tls.version`.
+    TlsVersion(u16),
+    /// `dns.opcode`.
+    DnsOpcode(NegNum),
+    /// Legacy `tls.subject` / `tls.issuerdn` (substring) and `tls.fingerprint` (equal, any
+    /// case) on the transaction's buffer; `negated` matches a present buffer without it.
+    TlsString {
+        buffer: Buffer,
+        equal_nocase: bool,
+        negated: bool,
+        value: Vec<u8>,
+    },
+}
+
+/// The operand of a `flowint` test or modification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntOperand {
+    /// A literal.
+    Num(u32),
+    /// Another flow integer (by id).
+    Var(u32),
+}
+
+impl IntOperand {
+    /// The operand's value (None: a variable that is not set).
+    fn value(self, flow: Option<&FlowState>) -> Option<u32> {
+        match self {
+            IntOperand::Num(n) => Some(n),
+            IntOperand::Var(o) => flow.and_then(|f| f.int(o)),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -177,8 +291,126 @@ struct CRule {
     conds: Vec<Cond>,
     lists: Vec<CBufList>,
     bit_actions: Vec<(BitCmd, u32)>,
+    /// `flowint` modifications (`=`, `+`, `-`) applied when the rule matches.
+    int_actions: Vec<(FlowintOp, u32, IntOperand)>,
+    /// `xbits` / `hostbits` set, unset, toggle: (command, bit, tracker, expiry in seconds).
+    xbit_actions: Vec<(BitCmd, u32, XbitTrack, u32)>,
     threshold: Option<Threshold>,
     suppress: Vec<Suppress>,
+    rate: Option<RateFilter>,
+}
+
+/// A file keyword compiled.
+#[derive(Debug, Clone)]
+enum FileCond {
+    /// `filename`: the name contains the value (any case).
+    Name { negated: bool, value: Vec<u8> },
+    /// `fileext`: the name ends with `.` and the value (any case).
+    Ext { negated: bool, value: Vec<u8> },
+    /// `filemagic`: the magic description contains the value (any case).
+    Magic { negated: bool, value: Vec<u8> },
+    /// `filesize`.
+    Size(UintMatch),
+    /// Any file (`filestore` in a rule without buffers or other file keywords: the rule
+    /// matches files).
+    Any,
+    /// `filemd5` / `filesha1` / `filesha256`: the digest is (or, negated, is not) in the list.
+    Hash {
+        kind: HashKind,
+        negated: bool,
+        list: Arc<HashSet<Vec<u8>>>,
+    },
+}
+
+/// Which digest a hash list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HashKind {
+    Md5,
+    Sha1,
+    Sha256,
+}
+
+impl HashKind {
+    fn len(self) -> usize {
+        match self {
+            HashKind::Md5 => 16,
+            HashKind::Sha1 => 20,
+            HashKind::Sha256 => 32,
+        }
+    }
+}
+
+/// Reads a hash list as Suricata does: one hex digest per line (text after it ignored), blank
+/// lines and `#` comments skipped. Lines that are not a digest of the right length are errors.
+fn parse_hash_list(text: &str, kind: HashKind) -> Result<HashSet<Vec<u8>>, String> {
+    let mut set = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let hex = line.split([' ', '\t', ',']).next().unwrap_or("");
+        let bytes = decode_hex(hex)
+            .filter(|b| b.len() == kind.len())
+            .ok_or_else(|| format!("line {}: not a {}-byte hex digest", n + 1, kind.len()))?;
+        set.insert(bytes);
+    }
+    Ok(set)
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let nib = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
+    s.as_bytes()
+        .chunks(2)
+        .map(|p| match p {
+            [a, b] => Some(nib(*a)? << 4 | nib(*b)?),
+            _ => None,
+        })
+        .collect()
+}
+
+fn contains_nocase(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn file_matches(c: &FileCond, f: &FileFacts<'_>) -> bool {
+    match c {
+        FileCond::Name { negated, value } => contains_nocase(f.name, value) != *negated,
+        FileCond::Ext { negated, value } => {
+            let ends = f.name.len() > value.len()
+                && f.name
+                    .get(f.name.len() - value.len() - 1..)
+                    .is_some_and(|t| {
+                        t.first() == Some(&b'.')
+                            && t.get(1..).is_some_and(|e| e.eq_ignore_ascii_case(value))
+                    });
+            ends != *negated
+        }
+        FileCond::Magic { negated, value } => match f.magic {
+            Some(m) => contains_nocase(m.as_bytes(), value) != *negated,
+            None => false,
+        },
+        FileCond::Size(u) => u.matches(f.size),
+        FileCond::Any => true,
+        FileCond::Hash {
+            kind,
+            negated,
+            list,
+        } => {
+            let d = match kind {
+                HashKind::Md5 => f.md5,
+                HashKind::Sha1 => f.sha1,
+                HashKind::Sha256 => f.sha256,
+            };
+            d.is_some_and(|d| list.contains(d) != *negated)
+        }
+    }
 }
 
 /// Prefilter of one (scope, buffer).
@@ -287,6 +519,86 @@ pub struct DetectEngine {
     pub stats: CompileStats,
 }
 
+/// Suricata's expiry of an `xbits` bit set without `expire` (seconds).
+const XBIT_EXPIRE_DEFAULT: u32 = 30;
+/// Most bits the store keeps; sets beyond are dropped (counted).
+const XBIT_MAX: usize = 65_536;
+
+/// Who an xbit belongs to: a host or an unordered IP pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum XbitKey {
+    Host(Addr),
+    Pair(Addr, Addr),
+}
+
+/// The `xbits` / `hostbits` set on hosts and IP pairs, with their expiry (packet time).
+#[derive(Debug, Default)]
+pub struct XbitStore {
+    bits: HashMap<(u32, XbitKey), Timestamp>,
+    /// Sets dropped because the store was full.
+    pub dropped: u64,
+}
+
+impl XbitStore {
+    fn keys(track: XbitTrack, info: &PacketInfo) -> [Option<XbitKey>; 2] {
+        match track {
+            XbitTrack::IpSrc => [Some(XbitKey::Host(info.src)), None],
+            XbitTrack::IpDst => [Some(XbitKey::Host(info.dst)), None],
+            XbitTrack::IpPair => {
+                let (a, b) = if info.src <= info.dst {
+                    (info.src, info.dst)
+                } else {
+                    (info.dst, info.src)
+                };
+                [Some(XbitKey::Pair(a, b)), None]
+            }
+            XbitTrack::Both => [Some(XbitKey::Host(info.src)), Some(XbitKey::Host(info.dst))],
+        }
+    }
+
+    fn is_set(&self, bit: u32, key: XbitKey, now: Timestamp) -> bool {
+        self.bits.get(&(bit, key)).is_some_and(|&exp| exp > now)
+    }
+
+    /// `isset` / `isnotset` (with `Both`: on either host).
+    fn test(&self, cmd: BitCmd, bit: u32, track: XbitTrack, info: &PacketInfo) -> bool {
+        let set = Self::keys(track, info)
+            .into_iter()
+            .flatten()
+            .any(|k| self.is_set(bit, k, info.ts));
+        match cmd {
+            BitCmd::IsSet => set,
+            BitCmd::IsNotSet => !set,
+            _ => true,
+        }
+    }
+
+    /// `set` / `unset` / `toggle`.
+    fn apply(&mut self, cmd: BitCmd, bit: u32, track: XbitTrack, info: &PacketInfo, expire: u32) {
+        let now = info.ts;
+        if self.bits.len() >= XBIT_MAX {
+            self.bits.retain(|_, exp| *exp > now);
+        }
+        for key in Self::keys(track, info).into_iter().flatten() {
+            let set = self.is_set(bit, key, now);
+            let on = match cmd {
+                BitCmd::Set => true,
+                BitCmd::Unset => false,
+                BitCmd::Toggle => !set,
+                BitCmd::IsSet | BitCmd::IsNotSet => continue,
+            };
+            if !on {
+                self.bits.remove(&(bit, key));
+            } else if self.bits.len() < XBIT_MAX || self.bits.contains_key(&(bit, key)) {
+                self.bits
+                    .insert((bit, key), now.add_secs(u64::from(expire)));
+            } else {
+                self.dropped += 1;
+            }
+        }
+    }
+}
+
 /// Reusable per-caller working memory, match counters and threshold state.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -296,6 +608,8 @@ pub struct Scratch {
     alerts: Vec<Alert>,
     /// Threshold/detection_filter tracking.
     pub thresholds: ThresholdState,
+    /// `xbits` / `hostbits` of hosts and IP pairs.
+    pub xbits: XbitStore,
     /// Match counters.
     pub stats: MatchStats,
 }
@@ -338,12 +652,60 @@ fn flowbits_rank(r: &Rule) -> u8 {
 
 struct Builder {
     flowbits: HashMap<String, u32>,
+    flowints: HashMap<String, u32>,
+    xbits: HashMap<String, u32>,
+    /// Where relative hash list names are looked up (the rule files' directories), in order.
+    file_dirs: Vec<PathBuf>,
+    /// Hash lists read so far, by path.
+    hash_lists: HashMap<PathBuf, Arc<HashSet<Vec<u8>>>>,
 }
 
 impl Builder {
     fn bit(&mut self, name: &str) -> u32 {
         let n = self.flowbits.len() as u32;
         *self.flowbits.entry(name.to_string()).or_insert(n)
+    }
+
+    fn xbit(&mut self, name: &str) -> u32 {
+        let n = self.xbits.len() as u32;
+        *self.xbits.entry(name.to_string()).or_insert(n)
+    }
+
+    fn int(&mut self, name: &str) -> u32 {
+        let n = self.flowints.len() as u32;
+        *self.flowints.entry(name.to_string()).or_insert(n)
+    }
+
+    fn operand(&mut self, v: &ValueOrVar) -> Result<IntOperand, String> {
+        match v {
+            ValueOrVar::Num(n) => u32::try_from(*n)
+                .map(IntOperand::Num)
+                .map_err(|_| format!("flowint value {n} out of range")),
+            ValueOrVar::Var(name) => Ok(IntOperand::Var(self.int(name))),
+        }
+    }
+
+    /// The hash list `name` (read once).
+    fn hash_list(&mut self, name: &str, kind: HashKind) -> Result<Arc<HashSet<Vec<u8>>>, String> {
+        let p = Path::new(name);
+        let path = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.file_dirs
+                .iter()
+                .map(|d| d.join(p))
+                .find(|c| c.is_file())
+                .unwrap_or_else(|| p.to_path_buf())
+        };
+        if let Some(l) = self.hash_lists.get(&path) {
+            return Ok(l.clone());
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let set =
+            Arc::new(parse_hash_list(&text, kind).map_err(|m| format!("{}: {m}", path.display()))?);
+        self.hash_lists.insert(path, set.clone());
+        Ok(set)
     }
 
     fn compile(&mut self, r: &Rule) -> Result<CRule, String> {
@@ -355,8 +717,57 @@ impl Builder {
         }
         let mut conds = Vec::new();
         let mut bit_actions = Vec::new();
+        let mut int_actions = Vec::new();
+        let mut xbit_actions = Vec::new();
+        let mut prev: Option<&Condition> = None;
         for c in &r.conditions {
+            let last = prev.replace(c);
             let cc = match c {
+                Condition::Xbits(x) | Condition::Hostbits(x) => {
+                    let Xbits {
+                        cmd,
+                        name,
+                        track,
+                        expire,
+                    } = x;
+                    let id = self.xbit(name);
+                    if cmd.is_condition() {
+                        Cond::Xbit(*cmd, id, *track)
+                    } else {
+                        xbit_actions.push((
+                            *cmd,
+                            id,
+                            *track,
+                            expire.unwrap_or(XBIT_EXPIRE_DEFAULT),
+                        ));
+                        continue;
+                    }
+                }
+                Condition::Flowint(f) => {
+                    let id = self.int(&f.name);
+                    let operand = f.value.as_ref().map(|v| self.operand(v)).transpose()?;
+                    match (f.op.is_modifier(), operand) {
+                        (true, Some(v)) => {
+                            int_actions.push((f.op, id, v));
+                            continue;
+                        }
+                        (true, None) => return Err("flowint modifier without a value".into()),
+                        (false, v) => Cond::Flowint(f.op, id, v),
+                    }
+                }
+                // Suricata 7.0 builds the explicit `prefilter` of `itype`/`icode` as a table of the
+                // 256 values filled only for `=`, `<`, `>` and ranges: with `<=`, `>=` or `!=` the
+                // rule never becomes a candidate and so never fires. Reproduced for agreement.
+                Condition::Other { keyword, .. }
+                    if keyword == "prefilter"
+                        && matches!(
+                            last,
+                            Some(Condition::Itype(u) | Condition::Icode(u))
+                                if matches!(u.mode, UintMode::Le | UintMode::Ge | UintMode::Ne)
+                        ) =>
+                {
+                    Cond::Never
+                }
                 Condition::Flowbits(f) => {
                     let ids: Vec<u32> = f.names.iter().map(|n| self.bit(n)).collect();
                     if f.cmd.is_condition() {
@@ -392,6 +803,92 @@ impl Builder {
                     Cond::AppProto(*negated, m)
                 }
                 Condition::Other { keyword, .. } if keyword == "prefilter" => continue,
+                Condition::TlsVersion(v) => Cond::TlsVersion(*v),
+                Condition::DnsOpcode(n) => Cond::DnsOpcode(*n),
+                // Transaction events are served for DNS only so far.
+                Condition::AppLayerEvent(name) if name.to_ascii_lowercase().starts_with("dns.") => {
+                    Cond::AppEvent(name.to_ascii_lowercase())
+                }
+                Condition::FileString {
+                    keyword,
+                    negated,
+                    value,
+                } => {
+                    let negated = *negated;
+                    let value = value.as_bytes().to_vec();
+                    Cond::File(match keyword.as_str() {
+                        "filename" => FileCond::Name { negated, value },
+                        "fileext" => FileCond::Ext { negated, value },
+                        "filemagic" => FileCond::Magic { negated, value },
+                        other => return Err(format!("unsupported keyword {other}")),
+                    })
+                }
+                Condition::FileSize(u) => Cond::File(FileCond::Size(*u)),
+                Condition::FileHashList {
+                    keyword,
+                    negated,
+                    file,
+                } => {
+                    let kind = match keyword.as_str() {
+                        "filemd5" => HashKind::Md5,
+                        "filesha1" => HashKind::Sha1,
+                        "filesha256" => HashKind::Sha256,
+                        other => return Err(format!("unsupported keyword {other}")),
+                    };
+                    let list = self
+                        .hash_list(file, kind)
+                        .map_err(|m| format!("{keyword}: {m}"))?;
+                    Cond::File(FileCond::Hash {
+                        kind,
+                        negated: *negated,
+                        list,
+                    })
+                }
+                // `filestore`: the file tracker's store decides (see RuleMeta::filestore); a rule
+                // with nothing else to inspect matches files (once per file, as in Suricata).
+                Condition::Filestore { .. } => {
+                    let inspects = !r.lists.is_empty()
+                        || r.conditions.iter().any(|c| {
+                            matches!(
+                                c,
+                                Condition::FileString { .. }
+                                    | Condition::FileHashList { .. }
+                                    | Condition::FileSize(_)
+                            )
+                        });
+                    if inspects {
+                        continue;
+                    }
+                    Cond::File(FileCond::Any)
+                }
+                Condition::TlsString {
+                    keyword,
+                    negated,
+                    value,
+                } => {
+                    let (buffer, equal_nocase) = match keyword.as_str() {
+                        "tls.subject" => (Buffer::TlsCertSubject, false),
+                        "tls.issuerdn" => (Buffer::TlsCertIssuer, false),
+                        "tls.fingerprint" => (Buffer::TlsCertFingerprint, true),
+                        other => return Err(format!("unsupported keyword {other}")),
+                    };
+                    Cond::TlsString {
+                        buffer,
+                        equal_nocase,
+                        negated: *negated,
+                        value: value.as_bytes().to_vec(),
+                    }
+                }
+                Condition::Event { kind, name } if kind == "decode-event" => {
+                    match Anomaly::from_name(&format!("decoder.{name}")) {
+                        Some(a) => Cond::Decoder(a),
+                        None => {
+                            return Err(format!(
+                                "decode-event:{name} is not raised by the decoder"
+                            ));
+                        }
+                    }
+                }
                 other => {
                     return Err(format!("unsupported condition {}", serde_keyword(other)));
                 }
@@ -401,9 +898,6 @@ impl Builder {
         let mut vars = VarMap::default();
         let mut lists = Vec::new();
         for l in &r.lists {
-            if l.buffer == Buffer::Base64Data {
-                return Err("base64_data not supported".into());
-            }
             if let Some(t) = l.transforms.iter().find(|t| !transform::supported(t)) {
                 return Err(format!("transform {} not supported", t.name()));
             }
@@ -418,10 +912,23 @@ impl Builder {
                 list,
             });
         }
-        let tx = r.app_proto.is_some()
+        // A rule for an app protocol with no buffer at all is a packet rule that requires the
+        // flow's protocol (Suricata alerts on the packet, without a transaction).
+        let tx = (r.app_proto.is_some() && !r.lists.is_empty())
             || r.lists
                 .iter()
-                .any(|l| l.buffer.info().kind == BufferKind::App);
+                .any(|l| l.buffer.info().kind == BufferKind::App)
+            || conds.iter().any(|c| {
+                matches!(
+                    c,
+                    Cond::Urilen(..)
+                        | Cond::TlsString { .. }
+                        | Cond::TlsVersion(_)
+                        | Cond::DnsOpcode(_)
+                        | Cond::File(_)
+                        | Cond::AppEvent(_)
+                )
+            });
         Ok(CRule {
             protocol: r.protocol,
             addr_any: r.src.set.is_any() && r.dst.set.is_any(),
@@ -441,8 +948,11 @@ impl Builder {
             conds,
             lists,
             bit_actions,
+            int_actions,
+            xbit_actions,
             threshold: r.threshold.or(r.detection_filter),
             suppress: Vec::new(),
+            rate: None,
         })
     }
 }
@@ -466,7 +976,8 @@ fn serde_keyword(c: &Condition) -> String {
 /// the transforms of its list and the bytes.
 fn usable_fast_pattern(r: &Rule) -> Option<(Buffer, &[Transform], &[u8])> {
     let fp = r.fast_pattern()?;
-    if fp.content.negated {
+    // `base64_data` exists only while a rule is evaluated: nothing to prefilter on.
+    if fp.content.negated || fp.buffer == Buffer::Base64Data {
         return None;
     }
     let list = r.lists.get(fp.list)?;
@@ -480,11 +991,30 @@ impl DetectEngine {
     /// Compile the rules of a rule set. Rules using keywords the matcher does not implement are
     /// skipped and listed in [`DetectEngine::skipped`].
     pub fn new(set: &RuleSet) -> DetectEngine {
-        Self::from_rules(&set.rules)
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for f in &set.files {
+            let d = f
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+        Self::from_rules_in(&set.rules, &dirs)
     }
 
-    /// Compile a list of rules.
+    /// Compile a list of rules (hash lists of `filemd5` & co. relative to the current
+    /// directory).
     pub fn from_rules(rules: &[Rule]) -> DetectEngine {
+        Self::from_rules_in(rules, &[])
+    }
+
+    /// Compile a list of rules; relative hash list names of `filemd5`/`filesha1`/`filesha256`
+    /// are looked up in `file_dirs` in order (then the current directory), as Suricata looks
+    /// them up beside the rules. A rule whose list cannot be read is skipped.
+    pub fn from_rules_in(rules: &[Rule], file_dirs: &[PathBuf]) -> DetectEngine {
         let t0 = Instant::now();
         let mut stats = CompileStats {
             rules_in: rules.len() as u64,
@@ -498,6 +1028,10 @@ impl DetectEngine {
         });
         let mut b = Builder {
             flowbits: HashMap::new(),
+            flowints: HashMap::new(),
+            xbits: HashMap::new(),
+            file_dirs: file_dirs.to_vec(),
+            hash_lists: HashMap::new(),
         };
         let mut crules = Vec::new();
         let mut metas = Vec::new();
@@ -534,6 +1068,8 @@ impl DetectEngine {
                 && cr.flow.is_none()
                 && cr.app_proto.is_none()
                 && cr.bit_actions.is_empty()
+                && cr.int_actions.is_empty()
+                && cr.xbit_actions.is_empty()
                 && matches!(cr.protocol, Protocol::Ip | Protocol::Ipv4 | Protocol::Ipv6)
                 && cr.ports_any;
             if is_ip_only {
@@ -588,6 +1124,11 @@ impl DetectEngine {
                 priority: r.priority,
                 noalert: r.noalert,
                 text: r.text.clone(),
+                action_scope: ActionScope::of(r, cr.scope),
+                filestore: r
+                    .conditions
+                    .iter()
+                    .any(|c| matches!(c, Condition::Filestore { .. })),
             });
             crules.push(cr);
         }
@@ -686,30 +1227,58 @@ impl DetectEngine {
     }
 
     /// Apply threshold.config entries: `suppress` entries add suppressions, `threshold` and
-    /// `event_filter` entries replace the rules' own thresholds. `gid`/`sid` 0 select all.
-    /// `rate_filter` entries are not supported and are ignored. Returns entries applied.
+    /// `event_filter` entries replace the rules' own thresholds, `rate_filter` entries change
+    /// the action of a rule matching too often (and replace its threshold, as in Suricata).
+    /// `gid`/`sid` 0 select all. Returns entries applied.
     pub fn apply_threshold_config(&mut self, entries: &[ThresholdEntry]) -> usize {
         let mut applied = 0;
         for e in entries {
+            enum What {
+                Suppress(Suppress),
+                Threshold(Threshold),
+                Rate(RateFilter),
+            }
             let (sig, what) = match e {
                 ThresholdEntry::Suppress { sig, track, ip, .. } => (
                     sig,
-                    Err(Suppress {
+                    What::Suppress(Suppress {
                         track: *track,
                         ip: ip.clone(),
                     }),
                 ),
                 ThresholdEntry::Threshold { sig, threshold }
-                | ThresholdEntry::EventFilter { sig, threshold } => (sig, Ok(*threshold)),
-                ThresholdEntry::RateFilter { .. } => continue,
+                | ThresholdEntry::EventFilter { sig, threshold } => {
+                    (sig, What::Threshold(*threshold))
+                }
+                ThresholdEntry::RateFilter {
+                    sig,
+                    track,
+                    count,
+                    seconds,
+                    new_action,
+                    timeout,
+                } => (
+                    sig,
+                    What::Rate(RateFilter {
+                        track: *track,
+                        count: *count,
+                        seconds: *seconds,
+                        new_action: *new_action,
+                        timeout: *timeout,
+                    }),
+                ),
             };
             let mut hit = false;
             for (r, m) in self.rules.iter_mut().zip(&self.metas) {
                 if (sig.gid == 0 || sig.gid == m.gid) && (sig.sid == 0 || sig.sid == m.sid) {
                     hit = true;
                     match &what {
-                        Ok(t) => r.threshold = Some(*t),
-                        Err(s) => r.suppress.push(s.clone()),
+                        What::Threshold(t) => r.threshold = Some(*t),
+                        What::Suppress(s) => r.suppress.push(s.clone()),
+                        What::Rate(rf) => {
+                            r.threshold = None;
+                            r.rate = Some(*rf);
+                        }
                     }
                 }
             }
@@ -939,7 +1508,15 @@ impl DetectEngine {
                 continue;
             }
             scratch.stats.matched += 1;
+            for &(cmd, bit, track, expire) in &r.xbit_actions {
+                scratch.xbits.apply(cmd, bit, track, info, expire);
+            }
             if let Some(fs) = flow.as_deref_mut() {
+                for &(op, var, v) in &r.int_actions {
+                    if let Some(val) = v.value(Some(fs)) {
+                        fs.int_apply(op, var, val);
+                    }
+                }
                 let mut added = false;
                 for &(cmd, bit) in &r.bit_actions {
                     match cmd {
@@ -973,28 +1550,51 @@ impl DetectEngine {
             let Some(m) = self.metas.get(id as usize) else {
                 continue;
             };
+            // A noalert rule writes no alert, but its drop, reject or pass still acts.
             if m.noalert {
                 scratch.stats.noalert += 1;
-                continue;
+                if m.action == Action::Alert {
+                    continue;
+                }
             }
+            // Suppressed: no alert, but a drop, reject or pass still acts (as in Suricata).
+            let mut noalert = m.noalert;
             if r.suppress.iter().any(|s| s.hits(info.src, info.dst)) {
                 scratch.thresholds.stats.suppressed += 1;
-                continue;
+                if m.action == Action::Alert {
+                    continue;
+                }
+                noalert = true;
             }
             if let Some(t) = &r.threshold
                 && !scratch.thresholds.check(id, t, info.src, info.dst, info.ts)
             {
                 continue;
             }
+            let mut action = m.action;
+            let mut rate_filtered = false;
+            if let Some(rf) = &r.rate
+                && scratch.thresholds.rate(id, rf, info.src, info.dst, info.ts)
+            {
+                rate_filtered = true;
+                action = match rf.new_action {
+                    RateAction::Alert => Action::Alert,
+                    RateAction::Drop => Action::Drop,
+                    RateAction::Pass => Action::Pass,
+                    RateAction::Reject => Action::Reject,
+                };
+            }
             scratch.alerts.push(Alert {
                 rule: id,
-                action: m.action,
+                action,
                 sid: m.sid,
                 gid: m.gid,
                 rev: m.rev,
                 priority: m.priority,
+                noalert,
+                rate_filtered,
             });
-            if m.action == Action::Pass {
+            if action == Action::Pass {
                 scratch.stats.passes += 1;
                 break;
             }
@@ -1068,7 +1668,11 @@ impl DetectEngine {
             return false;
         }
         for c in &r.conds {
-            if !cond_matches(c, info, bufs, flow) {
+            let ok = match c {
+                Cond::Xbit(cmd, bit, track) => scratch.xbits.test(*cmd, *bit, *track, info),
+                _ => cond_matches(c, info, bufs, flow),
+            };
+            if !ok {
                 return false;
             }
         }
@@ -1103,6 +1707,15 @@ fn list_matches(
             ok
         }
     };
+    if l.buffer == Buffer::Base64Data {
+        let data = std::mem::take(&mut ctx.b64);
+        let ok = !data.is_empty() && check(&data, ctx);
+        // the decoded data stays for a later base64_data list
+        if ctx.b64.is_empty() {
+            ctx.b64 = data;
+        }
+        return ok;
+    }
     if l.buffer == Buffer::Payload {
         // `tcp-stream` / `flow:only_stream` inspect only the stream, `tcp-pkt` /
         // `flow:no_stream` only the packet
@@ -1154,6 +1767,8 @@ fn flags_match(f: &TcpFlags, pkt: u8) -> bool {
 
 fn cond_matches(c: &Cond, info: &PacketInfo, bufs: &Buffers<'_>, flow: Option<&FlowState>) -> bool {
     match c {
+        Cond::AppEvent(name) => bufs.app_events.iter().any(|e| e == name),
+        Cond::File(fc) => bufs.file.as_ref().is_some_and(|f| file_matches(fc, f)),
         Cond::Dsize(u) => bufs.packet.is_some_and(|p| u.matches(p.len() as u64)),
         Cond::Ttl(u) => info.ip_version != 0 && u.matches(u64::from(info.ttl)),
         Cond::Tos(n) => info.ip_version != 0 && neg_num(n, u64::from(info.tos)),
@@ -1175,14 +1790,46 @@ fn cond_matches(c: &Cond, info: &PacketInfo, bufs: &Buffers<'_>, flow: Option<&F
             };
             bufs.get(b).any(|d| u.matches(d.len() as u64))
         }
-        Cond::AppProto(neg, m) => {
-            let is = match m {
-                AppMatch::Proto(p) => info.app_proto.is_some_and(|a| a.compatible(*p)),
-                AppMatch::Unknown => info.app_proto.is_none(),
-            };
-            is != *neg
-        }
+        Cond::AppProto(neg, m) => match m {
+            // As Suricata: while the protocol is not known, neither `p` nor `!p` matches.
+            AppMatch::Proto(p) => info.app_proto.is_some_and(|a| a.compatible(*p) != *neg),
+            AppMatch::Unknown => info.app_proto.is_none() != *neg,
+        },
         Cond::SameIp => info.src == info.dst,
+        Cond::Never => false,
+        Cond::Decoder(a) => info.anomalies.contains(*a),
+        // evaluated with the xbit store in `rule_matches`
+        Cond::Xbit(..) => false,
+        Cond::TlsVersion(v) => bufs.tls_version == Some(*v),
+        Cond::DnsOpcode(n) => bufs.dns_opcode.is_some_and(|o| neg_num(n, u64::from(o))),
+        Cond::TlsString {
+            buffer,
+            equal_nocase,
+            negated,
+            value,
+        } => bufs.get(*buffer).any(|d| {
+            let found = if *equal_nocase {
+                d.eq_ignore_ascii_case(value)
+            } else {
+                value.is_empty() || d.windows(value.len()).any(|w| w == &value[..])
+            };
+            found != *negated
+        }),
+        Cond::Flowint(op, var, v) => {
+            let cur = flow.and_then(|f| f.int(*var));
+            let want = v.and_then(|v| v.value(flow));
+            match (op, cur, want) {
+                (FlowintOp::IsSet, c, _) => c.is_some(),
+                (FlowintOp::NotSet, c, _) => c.is_none(),
+                (FlowintOp::Eq, Some(c), Some(w)) => c == w,
+                (FlowintOp::Ne, Some(c), Some(w)) => c != w,
+                (FlowintOp::Lt, Some(c), Some(w)) => c < w,
+                (FlowintOp::Le, Some(c), Some(w)) => c <= w,
+                (FlowintOp::Gt, Some(c), Some(w)) => c > w,
+                (FlowintOp::Ge, Some(c), Some(w)) => c >= w,
+                _ => false,
+            }
+        }
         Cond::Bits(cmd, ids) => {
             let any_set = ids.iter().any(|&i| flow.is_some_and(|f| f.is_set(i)));
             match cmd {

@@ -1,9 +1,11 @@
 //! What the caller gives the matcher: packet/flow facts ([`PacketInfo`]), the buffers to inspect
 //! ([`Buffers`]) and the per-flow state it keeps between calls ([`FlowState`]).
 
+use crate::engine::{Alert, RuleId};
 use sekimori_capture::Timestamp;
-use sekimori_decode::{Addr, Decoded, Ip, L4};
+use sekimori_decode::{Addr, Anomalies, Decoded, Ip, L4};
 use sekimori_flow::Direction;
+use sekimori_rules::options::FlowintOp;
 use sekimori_rules::{AppProto, Buffer};
 
 /// TCP header facts.
@@ -74,6 +76,8 @@ pub struct PacketInfo {
     pub flow: Option<FlowFacts>,
     /// Detected application protocol of the flow.
     pub app_proto: Option<AppProto>,
+    /// Decoder anomalies of the packet (`decode-event`).
+    pub anomalies: Anomalies,
 }
 
 impl PacketInfo {
@@ -102,6 +106,7 @@ impl PacketInfo {
             None => {}
         }
         p.fragment = d.is_fragment();
+        p.anomalies = d.anomalies;
         (p.sport, p.dport) = d.ports();
         match d.l4 {
             L4::Tcp(t) => {
@@ -145,7 +150,34 @@ pub struct Buffers<'a> {
     pub packet: Option<&'a [u8]>,
     /// A reassembled stream chunk for the same direction (inspected by payload lists too).
     pub stream: Option<&'a [u8]>,
+    /// TLS: the protocol version of this side of the handshake (`tls.version`), if known.
+    pub tls_version: Option<u16>,
+    /// DNS: the message's opcode (`dns.opcode`).
+    pub dns_opcode: Option<u8>,
+    /// A finished file, for the file keywords (`filename`, `fileext`, `filemagic`,
+    /// `filesize`, `filemd5`/`filesha1`/`filesha256`); they never match without one.
+    pub file: Option<FileFacts<'a>>,
+    /// App-layer events raised on the transaction, by Suricata's full name
+    /// (`dns.z_flag_set`), for `app-layer-event`.
+    pub app_events: Vec<&'a str>,
     sticky: Vec<(Buffer, &'a [u8])>,
+}
+
+/// What the file keywords inspect of one file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileFacts<'a> {
+    /// File name as the protocol gave it (`filename`, `fileext`; also the `file.name` buffer).
+    pub name: &'a [u8],
+    /// Content type description (`filemagic`), if known.
+    pub magic: Option<&'a str>,
+    /// Bytes seen (`filesize`).
+    pub size: u64,
+    /// MD5 digest (`filemd5`), when computed.
+    pub md5: Option<&'a [u8]>,
+    /// SHA-1 digest (`filesha1`), when computed.
+    pub sha1: Option<&'a [u8]>,
+    /// SHA-256 digest (`filesha256`), when computed.
+    pub sha256: Option<&'a [u8]>,
 }
 
 impl<'a> Buffers<'a> {
@@ -181,6 +213,10 @@ impl<'a> Buffers<'a> {
     pub fn clear(&mut self) {
         self.packet = None;
         self.stream = None;
+        self.tls_version = None;
+        self.dns_opcode = None;
+        self.file = None;
+        self.app_events.clear();
         self.sticky.clear();
     }
 
@@ -198,12 +234,45 @@ impl<'a> Buffers<'a> {
     }
 }
 
+/// An alert of an app-layer inspection reported on a later packet, as Suricata does in IDS
+/// mode: a transaction side is parsed when the other side acknowledges its data, and inspected
+/// on the next packet travelling in that side's direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeferredAlert {
+    /// The alert.
+    pub alert: Alert,
+    /// The side (and so the direction of the packet that reports it).
+    pub dir: Direction,
+    /// A packet of the other direction has been seen since (the data was acknowledged).
+    pub acked: bool,
+    /// The transaction.
+    pub tx_id: u64,
+    /// App protocol name (`app_proto` of the record).
+    pub app_proto: &'static str,
+    /// The JSON object of the transaction for the record (key `app_proto`), if any.
+    pub app_object: Option<Vec<u8>>,
+}
+
 /// Per-flow detection state (flowbits, IP-only bookkeeping). The caller stores one per flow.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowState {
     bits: Vec<u64>,
+    /// `flowint` variables by id (None: not set).
+    ints: Vec<Option<u32>>,
+    /// Alerts of app-layer inspection waiting for the packet they are reported on.
+    pub deferred: Vec<DeferredAlert>,
+    /// Rules that alerted on a transaction not finished yet: (transaction id, rule), so that a
+    /// rule alerts once per transaction over its inspections.
+    pub tx_fired: Vec<(u64, RuleId)>,
+    /// Transactions whose request side was inspected already.
+    pub tx_request_done: Vec<u64>,
+    /// Time of the first packet inspected in the flow (Suricata reports alerts raised at flow
+    /// end with the flow's start time).
+    pub first_ts: Option<Timestamp>,
     /// IP-only rules were evaluated for (to_server, to_client).
     pub(crate) iponly_done: [bool; 2],
+    /// A pass rule acting on the flow matched: the flow is not inspected any more.
+    pub passed: bool,
 }
 
 impl FlowState {
@@ -255,6 +324,29 @@ impl FlowState {
                 f(w as u32 * 64 + b);
                 x &= x - 1;
             }
+        }
+    }
+
+    /// Value of flow integer `id`, if set.
+    pub fn int(&self, id: u32) -> Option<u32> {
+        self.ints.get(id as usize).copied().flatten()
+    }
+
+    /// Applies a `flowint` modification: `=` sets, `+`/`-` add or subtract (wrapping, as
+    /// Suricata's 32-bit counters); an unset variable takes the operand's value.
+    pub(crate) fn int_apply(&mut self, op: FlowintOp, id: u32, val: u32) {
+        let new = match (op, self.int(id)) {
+            (FlowintOp::Add, Some(c)) => c.wrapping_add(val),
+            (FlowintOp::Sub, Some(c)) => c.wrapping_sub(val),
+            (FlowintOp::Set | FlowintOp::Add | FlowintOp::Sub, _) => val,
+            _ => return,
+        };
+        let i = id as usize;
+        if self.ints.len() <= i {
+            self.ints.resize(i + 1, None);
+        }
+        if let Some(slot) = self.ints.get_mut(i) {
+            *slot = Some(new);
         }
     }
 

@@ -7,6 +7,7 @@
 use aho_corasick::{AhoCorasick, Input};
 use memchr::memmem;
 use sekimori_rules::Content;
+use sekimori_rules::options::Base64Decode;
 use sekimori_rules::options::{
     ByteExtract, ByteJump, ByteMath, ByteTest, ByteTestOp, Endian, IsDataAt, MathOp, NumBase,
     UintMatch, ValueOrVar,
@@ -168,6 +169,8 @@ pub(crate) enum CMatch {
         pos: Val,
     },
     Bsize(UintMatch),
+    /// `base64_decode`: decodes from the buffer into [`Ctx::b64`] (`base64_data`).
+    Base64Decode(Base64Decode),
 }
 
 impl CMatch {
@@ -181,6 +184,7 @@ impl CMatch {
             CMatch::ByteMath { m, .. } => m.relative,
             CMatch::IsDataAt { d, .. } => d.relative,
             CMatch::Bsize(_) => false,
+            CMatch::Base64Decode(d) => d.relative,
         }
     }
 }
@@ -332,7 +336,7 @@ pub(crate) fn compile_list(
                 d: d.clone(),
             },
             M::Bsize(u) => CMatch::Bsize(*u),
-            M::Base64Decode(_) => return Err(ItemError::Unsupported("base64_decode")),
+            M::Base64Decode(d) => CMatch::Base64Decode(*d),
             M::Asn1(_) => return Err(ItemError::Unsupported("asn1")),
             M::Dataset { .. } => return Err(ItemError::Unsupported("dataset")),
         };
@@ -360,6 +364,8 @@ enum R {
 pub(crate) struct Ctx {
     pub vars: [u64; MAX_VARS],
     pub budget: u32,
+    /// What the last `base64_decode` produced (the `base64_data` buffer).
+    pub b64: Vec<u8>,
 }
 
 impl Ctx {
@@ -367,7 +373,48 @@ impl Ctx {
         Ctx {
             vars: [0; MAX_VARS],
             budget: STEP_BUDGET,
+            b64: Vec::new(),
         }
+    }
+}
+
+/// Value of a base64 alphabet character (standard alphabet; `-`/`_` of the URL-safe one too).
+fn b64_value(c: u8) -> Option<u32> {
+    Some(u32::from(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' | b'-' => 62,
+        b'/' | b'_' => 63,
+        _ => return None,
+    }))
+}
+
+/// Decodes base64 leniently into `out` (cleared first), as `base64_decode` does: whitespace is
+/// skipped, decoding stops at padding or at the first other character, and a trailing partial
+/// group yields the whole bytes it holds. Hand-written: a few lines, no allocation beyond `out`,
+/// and the stop-at-garbage behaviour strict decoders do not offer.
+pub(crate) fn decode_base64_lenient(input: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut acc: u32 = 0;
+    let mut n = 0u8;
+    for &c in input {
+        if c.is_ascii_whitespace() {
+            continue;
+        }
+        let Some(v) = b64_value(c) else { break };
+        acc = (acc << 6) | v;
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            acc = 0;
+            n = 0;
+        }
+    }
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
     }
 }
 
@@ -667,6 +714,27 @@ fn step(list: &CList, i: usize, buf: &[u8], prev: usize, ctx: &mut Ctx) -> R {
                 step(list, i + 1, buf, prev, ctx)
             } else {
                 R::Abort
+            }
+        }
+        CMatch::Base64Decode(d) => {
+            let start = (base(d.relative) as usize).saturating_add(d.offset as usize);
+            let Some(rest) = buf.get(start..) else {
+                return R::NoMatch;
+            };
+            let take = if d.bytes == 0 {
+                rest.len()
+            } else {
+                rest.len().min(d.bytes as usize)
+            };
+            let mut out = std::mem::take(&mut ctx.b64);
+            decode_base64_lenient(rest.get(..take).unwrap_or(rest), &mut out);
+            let any = !out.is_empty();
+            ctx.b64 = out;
+            // Suricata: the keyword matches when something was decoded.
+            if any {
+                step(list, i + 1, buf, prev, ctx)
+            } else {
+                R::NoMatch
             }
         }
     }

@@ -18,9 +18,12 @@ pub mod threshold;
 mod transform;
 
 pub use engine::{
-    Alert, CompileStats, DetectEngine, MatchStats, RuleId, RuleMeta, Scratch, SkippedRule,
+    ActionScope, Alert, CompileStats, DetectEngine, MatchStats, RuleId, RuleMeta, Scratch,
+    SkippedRule, XbitStore,
 };
-pub use input::{Buffers, FlowFacts, FlowState, IcmpFacts, PacketInfo, Scope, TcpFacts};
+pub use input::{
+    Buffers, DeferredAlert, FileFacts, FlowFacts, FlowState, IcmpFacts, PacketInfo, Scope, TcpFacts,
+};
 pub use threshold::{ThresholdState, ThresholdStats};
 
 #[cfg(test)]

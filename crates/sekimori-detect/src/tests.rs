@@ -399,6 +399,223 @@ fn flowbits_across_packets() {
 }
 
 #[test]
+fn flowint_tests_and_modifiers() {
+    let e = engine(&[
+        r#"alert tcp any any -> any any (content:"a"; flowint:cnt,notset; flowint:cnt,=,5; sid:1;)"#,
+        r#"alert tcp any any -> any any (content:"b"; flowint:cnt,isset; flowint:cnt,+,2; sid:2;)"#,
+        r#"alert tcp any any -> any any (content:"c"; flowint:cnt,>=,7; sid:3;)"#,
+        r#"alert tcp any any -> any any (content:"c"; flowint:cnt,<,7; sid:4;)"#,
+        r#"alert tcp any any -> any any (content:"d"; flowint:cnt,-,10; sid:5;)"#,
+        r#"alert tcp any any -> any any (content:"e"; flowint:cnt,==,other; sid:6;)"#,
+        r#"alert tcp any any -> any any (content:"f"; flowint:other,+,1; flowint:other,!=,1; sid:7;)"#,
+    ]);
+    let info = tcp_info();
+    let mut fs = FlowState::new();
+    let mut s = Scratch::new();
+    let mut run = |p: &[u8], fs: &mut FlowState| -> Vec<u32> {
+        e.inspect(&info, &Buffers::packet(p), Some(fs), &mut s)
+            .iter()
+            .map(|a| a.sid)
+            .collect()
+    };
+    assert_eq!(
+        run(b"c", &mut fs),
+        Vec::<u32>::new(),
+        "comparisons of an unset variable fail"
+    );
+    assert_eq!(
+        run(b"b", &mut fs),
+        Vec::<u32>::new(),
+        "isset fails before the first assignment"
+    );
+    assert_eq!(run(b"a", &mut fs), [1]);
+    assert_eq!(
+        run(b"a", &mut fs),
+        Vec::<u32>::new(),
+        "notset fails once set"
+    );
+    assert_eq!(run(b"c", &mut fs), [4]);
+    assert_eq!(run(b"b", &mut fs), [2]);
+    assert_eq!(run(b"c", &mut fs), [3]);
+    // subtraction wraps like Suricata's 32-bit counters
+    assert_eq!(run(b"d", &mut fs), [5]);
+    assert_eq!(run(b"c", &mut fs), [3]);
+    // a variable operand that is not set makes the comparison fail
+    assert_eq!(run(b"e", &mut fs), Vec::<u32>::new());
+    // modifiers run only when the whole rule matches: `other` stays unset
+    assert_eq!(run(b"f", &mut fs), Vec::<u32>::new());
+    assert_eq!(run(b"f", &mut fs), Vec::<u32>::new());
+    assert_eq!(
+        e_int(&fs),
+        Some(7u32.wrapping_sub(10)),
+        "cnt = 7 - 10, wrapped"
+    );
+}
+
+/// The value of the first flow integer (`cnt`, id 0) of a state.
+fn e_int(fs: &FlowState) -> Option<u32> {
+    fs.int(0)
+}
+
+#[test]
+fn itype_prefilter_with_unsupported_mode_never_fires() {
+    // Suricata 7.0's explicit itype/icode prefilter ignores `<=`, `>=` and `!=`.
+    let e = engine(&[
+        "alert icmp any any -> any any (itype:8; sid:1;)",
+        "alert icmp any any -> any any (itype:8; prefilter; sid:2;)",
+        "alert icmp any any -> any any (itype: <= 8; prefilter; sid:3;)",
+        "alert icmp any any -> any any (itype: >= 8; prefilter; sid:4;)",
+        "alert icmp any any -> any any (itype: != 0; prefilter; sid:5;)",
+        "alert icmp any any -> any any (itype: <= 8; sid:6;)",
+        "alert icmp any any -> any any (itype: < 9; prefilter; sid:7;)",
+    ]);
+    let info = PacketInfo {
+        ip_version: 4,
+        ip_proto: 1,
+        icmp: Some(IcmpFacts {
+            itype: 8,
+            ..IcmpFacts::default()
+        }),
+        ..PacketInfo::default()
+    };
+    assert_eq!(sids(&e, &info, &Buffers::packet(b"")), [1, 2, 6, 7]);
+}
+
+#[test]
+fn app_protocol_rules_without_buffers_are_packet_rules() {
+    let e = engine(&[
+        "alert tls any any -> any any (sid:1;)",
+        r#"alert tls any any -> any any (tls.sni; content:"x"; sid:2;)"#,
+    ]);
+    let mut info = tcp_info();
+    let mut tx = Buffers::new(Scope::Transaction);
+    tx.add(Buffer::TlsSni, b"x");
+    assert_eq!(
+        sids(&e, &info, &Buffers::packet(b"data")),
+        Vec::<u32>::new(),
+        "protocol unknown"
+    );
+    info.app_proto = Some(AppProto::Tls);
+    assert_eq!(sids(&e, &info, &Buffers::packet(b"data")), [1]);
+    assert_eq!(sids(&e, &info, &tx), [2]);
+}
+
+#[test]
+fn legacy_tls_keywords() {
+    let e = engine(&[
+        r#"alert tls any any -> any any (tls.subject:"CN=SELKS"; sid:1;)"#,
+        r#"alert tls any any -> any any (tls.subject:!"CN=other"; sid:2;)"#,
+        r#"alert tls any any -> any any (tls.issuerdn:"O=Stamus"; sid:3;)"#,
+        r#"alert tls any any -> any any (tls.fingerprint:"90:86:A4:3B"; sid:4;)"#,
+        r#"alert tls any any -> any any (tls.fingerprint:"90:86:a4"; sid:5;)"#,
+        r#"alert tls any any -> any any (tls.subject:"cn=selks"; sid:6;)"#,
+    ]);
+    let mut info = tcp_info();
+    info.app_proto = Some(AppProto::Tls);
+    let mut tx = Buffers::new(Scope::Transaction);
+    tx.add(Buffer::TlsCertSubject, b"C=FR, O=Stamus, CN=SELKS");
+    tx.add(Buffer::TlsCertIssuer, b"C=FR, O=Stamus, CN=CA");
+    tx.add(Buffer::TlsCertFingerprint, b"90:86:a4:3b");
+    assert_eq!(sids(&e, &info, &tx), [1, 2, 3, 4]);
+    // tls.version compares the side's handshake version
+    let v = engine(&["alert tls any any -> any any (tls.version:1.2; sid:7;)"]);
+    tx.tls_version = Some(0x0303);
+    assert_eq!(sids(&v, &info, &tx), [7]);
+    tx.tls_version = Some(0x0304);
+    assert_eq!(sids(&v, &info, &tx), Vec::<u32>::new());
+    // dns.opcode on a DNS transaction
+    let d = engine(&[
+        "alert dns any any -> any any (dns.opcode:4; sid:8;)",
+        "alert dns any any -> any any (dns.opcode:!0; sid:9;)",
+    ]);
+    let mut dinfo = tcp_info();
+    dinfo.app_proto = Some(AppProto::Dns);
+    let mut q = Buffers::new(Scope::Transaction);
+    q.dns_opcode = Some(4);
+    assert_eq!(sids(&d, &dinfo, &q), [8, 9]);
+    q.dns_opcode = Some(0);
+    assert_eq!(sids(&d, &dinfo, &q), Vec::<u32>::new());
+    // without a certificate none of them matches, negated ones included
+    let mut hello = Buffers::new(Scope::Transaction);
+    hello.add(Buffer::TlsSni, b"example.com");
+    assert_eq!(sids(&e, &info, &hello), Vec::<u32>::new());
+}
+
+#[test]
+fn xbits_follow_hosts_and_pairs_across_flows_and_expire() {
+    let e = engine(&[
+        r#"alert tcp any any -> any any (content:"login"; xbits:set,seen,track ip_src,expire 10; xbits:noalert; sid:1;)"#,
+        r#"alert tcp any any -> any any (content:"cmd"; xbits:isset,seen,track ip_src; sid:2;)"#,
+        r#"alert tcp any any -> any any (content:"pair"; xbits:set,p,track ip_pair; sid:3;)"#,
+        r#"alert tcp any any -> any any (content:"back"; xbits:isset,p,track ip_pair; sid:4;)"#,
+        r#"alert tcp any any -> any any (content:"bye"; xbits:unset,seen,track ip_src; sid:5;)"#,
+    ]);
+    let mut s = Scratch::new();
+    let mut run = |info: &PacketInfo, p: &[u8]| -> Vec<u32> {
+        // a fresh flow state each time: xbits do not live in the flow
+        let mut fs = FlowState::new();
+        e.inspect(info, &Buffers::packet(p), Some(&mut fs), &mut s)
+            .iter()
+            .map(|a| a.sid)
+            .collect()
+    };
+    let mut a = tcp_info();
+    a.ts = Timestamp::from_micros(100, 0);
+    assert_eq!(run(&a, b"cmd"), Vec::<u32>::new());
+    assert_eq!(run(&a, b"login"), Vec::<u32>::new());
+    let mut later = a;
+    later.ts = Timestamp::from_micros(105, 0);
+    later.sport = 40001;
+    assert_eq!(run(&later, b"cmd"), [2], "same source host, other flow");
+    let mut other_host = later;
+    other_host.src = Addr::v4([10, 0, 0, 9]);
+    assert_eq!(run(&other_host, b"cmd"), Vec::<u32>::new());
+    let mut expired = a;
+    expired.ts = Timestamp::from_micros(111, 0);
+    assert_eq!(
+        run(&expired, b"cmd"),
+        Vec::<u32>::new(),
+        "expired after 10 s"
+    );
+    assert_eq!(run(&a, b"login"), Vec::<u32>::new());
+    assert_eq!(run(&a, b"bye"), [5]);
+    assert_eq!(run(&a, b"cmd"), Vec::<u32>::new(), "unset");
+    // an IP pair bit is seen from both directions
+    assert_eq!(run(&a, b"pair"), [3]);
+    let mut reply = a;
+    std::mem::swap(&mut reply.src, &mut reply.dst);
+    assert_eq!(run(&reply, b"back"), [4]);
+}
+
+#[test]
+fn base64_decode_and_data() {
+    // "thisisatest" = dGhpc2lzYXRlc3Q=
+    let e = engine(&[
+        r#"alert tcp any any -> any any (content:"arg="; base64_decode:relative; base64_data; content:"thisisatest"; sid:1;)"#,
+        r#"alert tcp any any -> any any (content:"arg="; base64_decode:bytes 8,relative; base64_data; content:"thisis"; startswith; sid:2;)"#,
+        r#"alert tcp any any -> any any (content:"arg="; base64_decode:bytes 8,relative; base64_data; content:"test"; sid:3;)"#,
+        r#"alert tcp any any -> any any (content:"arg="; base64_decode:offset 4,relative; base64_data; content:"isatest"; sid:4;)"#,
+    ]);
+    let info = tcp_info();
+    assert_eq!(
+        sids(&e, &info, &Buffers::packet(b"x arg=dGhpc2lzYXRlc3Q= y")),
+        [1, 2, 4]
+    );
+    // nothing decodable after the content: base64_decode does not match
+    assert_eq!(
+        sids(&e, &info, &Buffers::packet(b"x arg=!!!")),
+        Vec::<u32>::new()
+    );
+    let mut out = Vec::new();
+    crate::inspect::decode_base64_lenient(b"dGhp cw==junk", &mut out);
+    assert_eq!(out, b"this");
+    crate::inspect::decode_base64_lenient(b"dGhpcw", &mut out);
+    assert_eq!(out, b"this", "partial final group");
+    crate::inspect::decode_base64_lenient(b"", &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
 fn address_table_rules() {
     let e = engine(&[
         "alert tcp [1.2.3.4,10.0.0.1] any -> $HOME_NET any (flowbits:set,t; sid:1;)",
@@ -531,7 +748,7 @@ fn ip_only_once_per_direction() {
 fn unsupported_rules_are_skipped_not_fatal() {
     let set = load_str(
         "alert tcp any any -> any any (content:\"a\"; lua:x.lua; sid:1;)\n\
-         alert tcp any any -> any any (content:\"a\"; base64_decode; base64_data; content:\"b\"; sid:2;)\n\
+         alert tcp any any -> any any (content:\"a\"; stream_size:client,>,10; sid:2;)\n\
          alert tcp any any -> any any (content:\"a\"; sid:3;)",
         &Vars::suricata_defaults(),
         &Default::default(),
@@ -700,4 +917,232 @@ mod hostile_rules_property {
             prop_assert_eq!(a, b);
         }
     }
+}
+
+#[test]
+fn action_scope_follows_suricatas_signature_types() {
+    let e = engine(&[
+        "drop ip 10.0.0.1 any -> any any (sid:1;)",
+        "drop ip any any -> any any (flow:stateless; sid:2;)",
+        "drop tcp any any -> any any (dsize:0; sid:3;)",
+        r#"drop tcp any any -> any any (content:"x"; sid:4;)"#,
+        r#"drop tcp any any -> any any (content:"x"; flow:no_stream; sid:5;)"#,
+        r#"drop http any any -> any any (http.uri; content:"x"; sid:6;)"#,
+        "pass tcp $HOME_NET any -> $EXTERNAL_NET 80 (sid:7;)",
+        "drop http any any -> any any (sid:8;)",
+        "drop tcp any any -> any any (flowbits:set,a; sid:9;)",
+        "drop tcp any any -> any any (flowbits:isset,a; sid:10;)",
+    ]);
+    let scope = |sid: u32| {
+        (0..e.len() as RuleId)
+            .filter_map(|i| e.meta(i))
+            .find(|m| m.sid == sid)
+            .map(|m| m.action_scope)
+    };
+    assert_eq!(scope(1), Some(ActionScope::Flow));
+    assert_eq!(scope(2), Some(ActionScope::Packet));
+    assert_eq!(scope(3), Some(ActionScope::Packet));
+    assert_eq!(scope(4), Some(ActionScope::FlowIfStream));
+    assert_eq!(scope(5), Some(ActionScope::Packet));
+    assert_eq!(scope(6), Some(ActionScope::Flow));
+    assert_eq!(scope(7), Some(ActionScope::Flow));
+    assert_eq!(scope(8), Some(ActionScope::Flow));
+    assert_eq!(scope(9), Some(ActionScope::Flow));
+    assert_eq!(scope(10), Some(ActionScope::Packet));
+    assert!(ActionScope::FlowIfStream.applies_to_flow(6));
+    assert!(!ActionScope::FlowIfStream.applies_to_flow(17));
+    assert!(!ActionScope::Packet.applies_to_flow(6));
+}
+
+#[test]
+fn noalert_and_suppressed_drop_rules_still_act() {
+    let mut e = engine(&[
+        "drop tcp any any -> any any (noalert; sid:1;)",
+        r#"alert tcp any any -> any any (content:"a"; noalert; sid:2;)"#,
+        r#"drop tcp any any -> any any (content:"b"; sid:3;)"#,
+        r#"alert tcp any any -> any any (content:"b"; sid:4;)"#,
+    ]);
+    let (entries, errs) = sekimori_rules::parse_threshold_config(
+        "suppress gen_id 1, sig_id 3\nsuppress gen_id 1, sig_id 4\n",
+        &Vars::suricata_defaults(),
+    );
+    assert!(errs.is_empty());
+    assert_eq!(e.apply_threshold_config(&entries), 2);
+    let mut s = Scratch::new();
+    let got: Vec<(u32, bool)> = e
+        .inspect(&tcp_info(), &Buffers::packet(b"ab"), None, &mut s)
+        .iter()
+        .map(|a| (a.sid, a.noalert))
+        .collect();
+    // the noalert drop acts without an alert, the suppressed drop too; the noalert and
+    // suppressed alert rules give nothing
+    assert!(got.contains(&(1, true)), "{got:?}");
+    assert!(got.contains(&(3, true)), "{got:?}");
+    assert!(
+        !got.iter().any(|(sid, _)| *sid == 2 || *sid == 4),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn rate_filter_changes_the_action_for_the_timeout() {
+    let mut e = engine(&[
+        "drop tcp any any -> any any (dsize:0; sid:1;)",
+        "alert tcp any any -> any any (dsize:1; sid:2;)",
+    ]);
+    let (entries, errs) = sekimori_rules::parse_threshold_config(
+        "rate_filter gen_id 1, sig_id 1, track by_src, count 1, seconds 60, new_action alert, timeout 100\n\
+         rate_filter gen_id 1, sig_id 2, track by_rule, count 2, seconds 10, new_action drop, timeout 5\n",
+        &Vars::suricata_defaults(),
+    );
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(e.apply_threshold_config(&entries), 2);
+    let mut s = Scratch::new();
+    let mut at = |t: i64, p: &[u8], src: [u8; 4]| -> Vec<(u32, sekimori_rules::Action, bool)> {
+        let info = PacketInfo {
+            ts: Timestamp(t * 1_000_000_000),
+            src: Addr::v4(src),
+            ..tcp_info()
+        };
+        e.inspect(&info, &Buffers::packet(p), None, &mut s)
+            .iter()
+            .map(|a| (a.sid, a.action, a.rate_filtered))
+            .collect()
+    };
+    use sekimori_rules::Action::{Alert, Drop};
+    let (a, b) = ([10, 0, 0, 1], [10, 0, 0, 7]);
+    // by_src, count 1: each source's first match keeps `drop`, the next ones become alerts
+    assert_eq!(at(0, b"", a), [(1, Drop, false)]);
+    assert_eq!(at(1, b"", b), [(1, Drop, false)]);
+    assert_eq!(at(2, b"", a), [(1, Alert, true)]);
+    assert_eq!(at(50, b"", a), [(1, Alert, true)]);
+    // after the timeout, counting starts again
+    assert_eq!(at(200, b"", a), [(1, Drop, false)]);
+    // by_rule, count 2 in 10 s: the third match drops, for 5 s
+    assert_eq!(at(0, b"x", a), [(2, Alert, false)]);
+    assert_eq!(at(1, b"x", b), [(2, Alert, false)]);
+    assert_eq!(at(2, b"x", a), [(2, Drop, true)]);
+    assert_eq!(at(6, b"x", a), [(2, Drop, true)]);
+    assert_eq!(at(8, b"x", a), [(2, Alert, false)]);
+}
+
+#[test]
+fn file_keywords_match_the_file_of_the_call() {
+    let dir = std::env::temp_dir().join(format!("sekimori-detect-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("bad.md5"),
+        "# known bad\n\ne19c1283c925b3206685ff522acfe3e6\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("broken.md5"), "not-a-hash\n").expect("write");
+    let rules = [
+        r#"alert tcp any any -> any any (filename:"R.PDF"; sid:1;)"#,
+        r#"alert tcp any any -> any any (fileext:"pdf"; sid:2;)"#,
+        r#"alert tcp any any -> any any (fileext:!"pdf"; sid:3;)"#,
+        r#"alert tcp any any -> any any (filemagic:"pdf document"; sid:4;)"#,
+        "alert tcp any any -> any any (filesize:<70; sid:5;)",
+        "alert http any any -> any any (filemd5:bad.md5; sid:6;)",
+        "alert http any any -> any any (filemd5:!bad.md5; sid:7;)",
+        "alert tcp any any -> any any (filestore; sid:8;)",
+        r#"alert http any any -> any any (file.name; content:"/r.pdf"; endswith; sid:9;)"#,
+        "alert http any any -> any any (filemd5:broken.md5; sid:10;)",
+        "alert http any any -> any any (filemd5:missing.md5; sid:11;)",
+    ];
+    let set = load_str(
+        &rules.join("\n"),
+        &Vars::suricata_defaults(),
+        &Default::default(),
+    );
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let e = DetectEngine::from_rules_in(&set.rules, std::slice::from_ref(&dir));
+    // unreadable or malformed lists skip the rule
+    let skipped: Vec<u32> = e.skipped().iter().map(|s| s.sid).collect();
+    assert_eq!(skipped, [10, 11]);
+    assert!((0..e.len() as RuleId).any(|i| e.meta(i).is_some_and(|m| m.sid == 8 && m.filestore)));
+    let md5 = [
+        0xe1, 0x9c, 0x12, 0x83, 0xc9, 0x25, 0xb3, 0x20, 0x66, 0x85, 0xff, 0x52, 0x2a, 0xcf, 0xe3,
+        0xe6,
+    ];
+    let file = FileFacts {
+        name: b"/~regit/r.pdf",
+        magic: Some("PDF document, version 1.5"),
+        size: 68,
+        md5: Some(&md5),
+        ..FileFacts::default()
+    };
+    let mut info = http_info();
+    info.app_proto = Some(AppProto::Http);
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.add(Buffer::FileName, file.name);
+    bufs.file = Some(file);
+    assert_eq!(sids(&e, &info, &bufs), [1, 2, 4, 5, 6, 8, 9]);
+    // another file: other name, no magic, bigger, unknown digest
+    let other = FileFacts {
+        name: b"a.doc",
+        size: 100,
+        md5: Some(&[0u8; 16]),
+        ..FileFacts::default()
+    };
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.file = Some(other);
+    assert_eq!(sids(&e, &info, &bufs), [3, 7, 8]);
+    // without a file, no file keyword matches
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.add(Buffer::HttpUri, b"/r.pdf");
+    assert!(sids(&e, &info, &bufs).is_empty());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn dns_app_layer_events() {
+    let e = engine(&[
+        "alert dns any any -> any any (app-layer-event:dns.z_flag_set; sid:1;)",
+        "alert dns any any -> any any (flow:to_client; app-layer-event:dns.invalid_opcode; sid:2;)",
+    ]);
+    let mut info = tcp_info();
+    info.ip_proto = 17;
+    info.app_proto = Some(AppProto::Dns);
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.app_events.push("dns.z_flag_set");
+    bufs.app_events.push("dns.invalid_opcode");
+    assert_eq!(sids(&e, &info, &bufs), [1]);
+    info.flow = Some(FlowFacts {
+        direction: FlowDir::ToClient,
+        established: true,
+    });
+    std::mem::swap(&mut info.src, &mut info.dst);
+    std::mem::swap(&mut info.sport, &mut info.dport);
+    assert_eq!(sids(&e, &info, &bufs), [1, 2]);
+    assert!(sids(&e, &info, &Buffers::new(Scope::Transaction)).is_empty());
+}
+
+#[test]
+fn pcrexform_takes_the_first_group() {
+    let e = engine(&[
+        r#"alert http any any -> any any (http.request_line; pcrexform:"[a-zA-Z]+\s+(.*)\s+HTTP"; content:"/z.jpg"; startswith; endswith; sid:1;)"#,
+    ]);
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.add(Buffer::HttpRequestLine, b"GET /z.jpg HTTP/1.1");
+    assert_eq!(sids(&e, &http_info(), &bufs), [1]);
+    // no match: the buffer stays as it is
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.add(Buffer::HttpRequestLine, b"/z.jpg");
+    assert_eq!(sids(&e, &http_info(), &bufs), [1]);
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.add(Buffer::HttpRequestLine, b"GET /y.jpg HTTP/1.1");
+    assert!(sids(&e, &http_info(), &bufs).is_empty());
+}
+
+#[test]
+fn negated_app_layer_protocol_waits_for_detection() {
+    let e =
+        engine(&["alert tcp any any -> any 80 (flow:to_server; app-layer-protocol:!http; sid:1;)"]);
+    let mut info = tcp_info();
+    info.app_proto = None;
+    assert!(sids(&e, &info, &Buffers::packet(b"x")).is_empty());
+    info.app_proto = Some(AppProto::Http);
+    assert!(sids(&e, &info, &Buffers::packet(b"x")).is_empty());
+    info.app_proto = Some(AppProto::Tls);
+    assert_eq!(sids(&e, &info, &Buffers::packet(b"x")), [1]);
 }

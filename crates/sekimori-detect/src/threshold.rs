@@ -12,7 +12,31 @@ use hashbrown::HashMap;
 use sekimori_capture::Timestamp;
 use sekimori_decode::Addr;
 use sekimori_rules::options::{Threshold, ThresholdType, Track};
-use sekimori_rules::{AddressSet, config::SuppressTrack};
+use sekimori_rules::{
+    AddressSet,
+    config::{RateAction, SuppressTrack},
+};
+
+/// A `rate_filter` entry of threshold.config compiled for one rule: once more than `count`
+/// matches are seen within `seconds` (per tracker), the rule's action becomes `new_action`
+/// for `timeout` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateFilter {
+    pub track: Track,
+    pub count: u32,
+    pub seconds: u32,
+    pub new_action: RateAction,
+    pub timeout: u32,
+}
+
+/// Tracking state of one rate filter key.
+#[derive(Debug, Clone, Copy)]
+struct RateEntry {
+    window_start: Timestamp,
+    count: u32,
+    /// When the new action came in force, if it is.
+    since: Option<Timestamp>,
+}
 
 /// A suppress entry compiled for one rule.
 #[derive(Debug, Clone)]
@@ -53,12 +77,15 @@ pub struct ThresholdStats {
     pub suppressed: u64,
     /// Tracking entries dropped because the table was full.
     pub table_full: u64,
+    /// Matches whose action a `rate_filter` changed.
+    pub rate_changed: u64,
 }
 
 /// Tracking state of all thresholds (keep one per engine thread/instance).
 #[derive(Debug, Clone)]
 pub struct ThresholdState {
     map: HashMap<(u32, Addr, Addr), Entry, RandomState>,
+    rates: HashMap<(u32, Addr, Addr), RateEntry, RandomState>,
     /// Counters.
     pub stats: ThresholdStats,
     /// Maximum tracked entries (new keys beyond it are treated as fresh windows, not stored).
@@ -69,6 +96,7 @@ impl Default for ThresholdState {
     fn default() -> Self {
         ThresholdState {
             map: HashMap::with_hasher(RandomState::new()),
+            rates: HashMap::with_hasher(RandomState::new()),
             stats: ThresholdStats::default(),
             max_entries: 1 << 20,
         }
@@ -91,11 +119,68 @@ impl ThresholdState {
         self.map.is_empty()
     }
 
+    /// Count a match of rule `rule` under rate filter `rf`; true when the filter's new action
+    /// is in force for this match (Suricata's `rate_filter`: the match that exceeds `count`
+    /// within `seconds` starts the `timeout`; when it has passed, counting starts again).
+    pub(crate) fn rate(
+        &mut self,
+        rule: u32,
+        rf: &RateFilter,
+        src: Addr,
+        dst: Addr,
+        now: Timestamp,
+    ) -> bool {
+        let key = track_key(rule, rf.track, src, dst);
+        let fresh = RateEntry {
+            window_start: now,
+            count: 1,
+            since: None,
+        };
+        let e = match self.rates.get_mut(&key) {
+            Some(e) => e,
+            None => {
+                let changed = rf.count == 0;
+                if self.rates.len() >= self.max_entries {
+                    self.stats.table_full += 1;
+                } else {
+                    let since = changed.then_some(now);
+                    self.rates.insert(key, RateEntry { since, ..fresh });
+                }
+                if changed {
+                    self.stats.rate_changed += 1;
+                }
+                return changed;
+            }
+        };
+        let secs = |s: u32| u64::from(s).saturating_mul(1_000_000_000);
+        if let Some(t) = e.since {
+            if now.nanos_since(t) > secs(rf.timeout) {
+                *e = fresh;
+                return false;
+            }
+            self.stats.rate_changed += 1;
+            return true;
+        }
+        if now.nanos_since(e.window_start) < secs(rf.seconds) {
+            e.count = e.count.saturating_add(1);
+            if e.count > rf.count {
+                e.since = Some(now);
+                self.stats.rate_changed += 1;
+                return true;
+            }
+        } else {
+            *e = fresh;
+        }
+        false
+    }
+
     /// Drop entries whose window ended more than `max_seconds` before `now`.
     pub fn expire(&mut self, now: Timestamp, max_seconds: u64) {
-        self.map.retain(|_, e| {
-            now.nanos_since(e.window_start) <= max_seconds.saturating_mul(1_000_000_000)
-        });
+        let max = max_seconds.saturating_mul(1_000_000_000);
+        self.map
+            .retain(|_, e| now.nanos_since(e.window_start) <= max);
+        self.rates
+            .retain(|_, e| now.nanos_since(e.since.unwrap_or(e.window_start)) <= max);
     }
 
     /// Count a match of rule `rule` and decide whether it alerts.
@@ -108,22 +193,7 @@ impl ThresholdState {
         now: Timestamp,
     ) -> bool {
         self.stats.checked += 1;
-        let zero = Addr::default();
-        let key = match t.track {
-            Track::BySrc => (rule, src, zero),
-            Track::ByDst => (rule, dst, zero),
-            Track::ByRule => (rule, zero, zero),
-            // by_both: the pair, in either order
-            Track::ByBoth => {
-                if src <= dst {
-                    (rule, src, dst)
-                } else {
-                    (rule, dst, src)
-                }
-            }
-            // by_flow needs a flow id the matcher does not have: track by the address pair
-            Track::ByFlow => (rule, src, dst),
-        };
+        let key = track_key(rule, t.track, src, dst);
         let window = u64::from(t.seconds).saturating_mul(1_000_000_000);
         let full = self.map.len() >= self.max_entries;
         let mut fresh = Entry {
@@ -163,6 +233,26 @@ impl ThresholdState {
             self.stats.withheld += 1;
         }
         alert
+    }
+}
+
+/// The tracking key of a match of `rule` from `src` to `dst`.
+fn track_key(rule: u32, track: Track, src: Addr, dst: Addr) -> (u32, Addr, Addr) {
+    let zero = Addr::default();
+    match track {
+        Track::BySrc => (rule, src, zero),
+        Track::ByDst => (rule, dst, zero),
+        Track::ByRule => (rule, zero, zero),
+        // by_both: the pair, in either order
+        Track::ByBoth => {
+            if src <= dst {
+                (rule, src, dst)
+            } else {
+                (rule, dst, src)
+            }
+        }
+        // by_flow needs a flow id the matcher does not have: track by the address pair
+        Track::ByFlow => (rule, src, dst),
     }
 }
 

@@ -8,7 +8,7 @@ use sekimori_rules::Transform;
 pub(crate) fn supported(t: &Transform) -> bool {
     !matches!(
         t,
-        Transform::Pcrexform(_) | Transform::HeaderLowercase | Transform::StripPseudoHeaders
+        Transform::HeaderLowercase | Transform::StripPseudoHeaders
     )
 }
 
@@ -20,10 +20,38 @@ fn hexval(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
 
+thread_local! {
+    /// Compiled `pcrexform` expressions by pattern (`None`: does not compile).
+    static PCREXFORM: std::cell::RefCell<std::collections::HashMap<String, Option<pcre2::bytes::Regex>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `pcrexform`: the buffer becomes the expression's first capture group (the whole match if it
+/// has none); a buffer the expression does not match stays as it is.
+fn pcrexform(pattern: &str, src: &[u8], dst: &mut Vec<u8>) {
+    let out = PCREXFORM.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let re = cache.entry(pattern.to_string()).or_insert_with(|| {
+            pcre2::bytes::RegexBuilder::new()
+                .jit_if_available(true)
+                .build(pattern)
+                .ok()
+        });
+        let caps = re.as_ref()?.captures(src).ok()??;
+        let m = caps.get(1).or_else(|| caps.get(0))?;
+        Some((m.start(), m.end()))
+    });
+    match out.and_then(|(a, b)| src.get(a..b)) {
+        Some(m) => dst.extend_from_slice(m),
+        None => dst.extend_from_slice(src),
+    }
+}
+
 /// Apply one transform from `src` into `dst` (cleared first).
 pub(crate) fn apply(t: &Transform, src: &[u8], dst: &mut Vec<u8>) {
     dst.clear();
     match t {
+        Transform::Pcrexform(p) => pcrexform(p, src, dst),
         Transform::Dotprefix => {
             dst.push(b'.');
             dst.extend_from_slice(src);
@@ -72,9 +100,7 @@ pub(crate) fn apply(t: &Transform, src: &[u8], dst: &mut Vec<u8>) {
         Transform::ToMd5 => dst.extend_from_slice(&md5::Md5::digest(src)),
         Transform::ToSha1 => dst.extend_from_slice(&sha1::Sha1::digest(src)),
         Transform::ToSha256 => dst.extend_from_slice(&sha2::Sha256::digest(src)),
-        Transform::Pcrexform(_) | Transform::HeaderLowercase | Transform::StripPseudoHeaders => {
-            dst.extend_from_slice(src)
-        }
+        Transform::HeaderLowercase | Transform::StripPseudoHeaders => dst.extend_from_slice(src),
     }
 }
 

@@ -77,6 +77,9 @@ fn run(test: &str, pcap: &str) -> BTreeMap<u32, usize> {
             Some(&mut f.state),
             &mut scratch,
         ) {
+            if a.noalert {
+                continue;
+            }
             *out.entry(a.sid).or_insert(0) += 1;
         }
     }

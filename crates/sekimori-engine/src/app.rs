@@ -3,15 +3,17 @@
 //! back and are written as EVE `http`, `dns` and `anomaly` records.
 
 use crate::config::OutputsSection;
-use crate::detect::Signatures;
+use crate::detect::{Out, Signatures};
 use crate::alerts::{AlertAction, AlertFields, AlertOut};
 use crate::dlp::DlpLayer;
+use crate::inspect::InspectLayer;
+use sekimori_app::smtp::MimeInfo;
 use sekimori_behavior::{Behavior, DnsAnswer, FileRead};
 use sekimori_decode::Addr;
 use sekimori_app::dns::message::RData;
 use sekimori_files::TrackedFile;
 use sekimori_detect::FlowState;
-use sekimori_eve::fileinfo::{FileInfo, FileInfoRecord, write_fileinfo};
+use sekimori_eve::fileinfo::{FileInfo, FileInfoRecord, write_fileinfo, write_fileinfo_fields};
 use sekimori_files::FileTracker;
 use crate::hook::{AppHook, AppSlot, FlowInfo};
 use sekimori_app::{
@@ -24,7 +26,7 @@ use sekimori_eve::http::{HttpLogOptions, HttpRecord, write_http};
 use sekimori_eve::smtp::{SmtpLogOptions, SmtpRecord, write_smtp};
 use sekimori_eve::smb::{SmbRecord, write_smb};
 use sekimori_eve::tls::{TlsLogOptions, TlsRecord, should_log, write_tls};
-use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, write_anomaly};
+use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, Obj, write_anomaly};
 use sekimori_flow::Direction;
 use sekimori_stream::StreamSink;
 
@@ -56,6 +58,8 @@ pub(crate) struct EveApp<'a> {
     pub behavior: &'a mut Behavior,
     /// The flow's server name (HTTP Host, TLS SNI) for the behaviour layer.
     pub server_name: &'a mut Option<Box<str>>,
+    /// Mail checks and download inspection.
+    pub inspect: &'a mut InspectLayer,
     /// IPS mode (`--simulate-ips` or inline): layers may drop the flow.
     pub ips: bool,
     /// Set when a layer decided to drop the rest of the flow (IPS mode only), with the reason.
@@ -98,6 +102,8 @@ impl EveApp<'_> {
         let log = self.enabled("fileinfo");
         while let Some(t) = self.files.pop_closed() {
             self.file_read(flow, &t);
+            let sids = self.inspect_file(flow, &t);
+            let yara = self.judge_file(flow, &t);
             if !log {
                 continue;
             }
@@ -117,7 +123,7 @@ impl EveApp<'_> {
                 app_proto: Some(t.proto.name()),
                 file: FileInfo {
                     filename: &t.name,
-                    sids: &[],
+                    sids: &sids,
                     magic: t.magic.as_deref(),
                     gaps: t.gaps,
                     state: t.state.as_str(),
@@ -131,8 +137,93 @@ impl EveApp<'_> {
                     tx_id: t.tx_id,
                 },
             };
-            self.eve.record("fileinfo", |b| write_fileinfo(b, &rec, |_| {}));
+            if yara.is_empty() {
+                self.eve.record("fileinfo", |b| write_fileinfo(b, &rec, |_| {}));
+            } else {
+                // `fileinfo.yara`: the rules that matched the file (or an entry of it).
+                let pkt_src = self.pkt_src();
+                self.eve.record("fileinfo", |b| {
+                    let mut o = Obj::new(b);
+                    rec.header.write(&mut o);
+                    o.str("pkt_src", pkt_src).str("app_proto", t.proto.name());
+                    o.obj("fileinfo", |f| {
+                        write_fileinfo_fields(f, &rec.file);
+                        f.serde("yara", &yara);
+                    });
+                    o.end();
+                });
+            }
         }
+    }
+
+    /// The inspection layer's verdict on a finished file: a `file` alert when the download is
+    /// suspect. Returns the YARA rules that matched, for the `fileinfo` record.
+    fn judge_file(&mut self, flow: &FlowCtx<'_>, t: &TrackedFile) -> Vec<String> {
+        let host = self.server_name.as_deref().map(str::to_owned);
+        let first_seen = match host.as_deref() {
+            Some(h) => !self.behavior.is_learning() && !self.behavior.seen_destination(h),
+            None => false,
+        };
+        let Some(closed) = self.inspect.close(t, host.as_deref(), first_seen) else { return Vec::new() };
+        let yara = closed.report.yara.clone();
+        let Some(v) = closed.verdict else { return yara };
+        if !self.enabled("alert") {
+            return yara;
+        }
+        self.alerted = true;
+        let mut header = self.header(flow, "alert");
+        if t.dir == Direction::ToClient
+            && let Some(ep) = header.endpoints.as_mut()
+        {
+            std::mem::swap(&mut ep.src, &mut ep.dst);
+            std::mem::swap(&mut ep.sport, &mut ep.dport);
+        }
+        let kind = v.reason.first().map_or("file", |r| r.as_str());
+        let fields = AlertFields {
+            action: AlertAction::Allowed,
+            drop_rule: false,
+            gid: 1,
+            sid: v.signature_id.into(),
+            rev: 1,
+            signature: &v.signature,
+            category: "Potentially Bad Traffic",
+            severity: v.severity,
+            layer: "file",
+            kind,
+        };
+        let proto = t.proto.name();
+        self.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(t.tx_id), &fields, |o| {
+            o.serde("file", &v);
+            o.str("app_proto", proto);
+        });
+        yara
+    }
+
+    /// The mail checks on a finished message: one `mail` alert naming every check that fired.
+    fn judge_mail(&mut self, flow: &FlowCtx<'_>, tx_id: u64, info: &MimeInfo) {
+        let Some(v) = self.inspect.mail(flow.id, tx_id, info) else { return };
+        if !self.enabled("alert") {
+            return;
+        }
+        self.alerted = true;
+        let header = self.header(flow, "alert");
+        let kind = v.checks.first().map_or("mail", |c| c.as_str());
+        let fields = AlertFields {
+            action: AlertAction::Allowed,
+            drop_rule: false,
+            gid: 1,
+            sid: v.signature_id.into(),
+            rev: 1,
+            signature: &v.signature,
+            category: "Potentially Bad Traffic",
+            severity: v.severity,
+            layer: "mail",
+            kind,
+        };
+        self.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(tx_id), &fields, |o| {
+            o.serde("mail", &v);
+            o.str("app_proto", "smtp");
+        });
     }
 }
 
@@ -194,11 +285,44 @@ impl EveApp<'_> {
     }
 
     /// Runs the transaction through the signature layer.
-    fn inspect_tx(&mut self, flow: &FlowCtx<'_>, tx: &AppTx<'_>) {
+    /// (UDP and flow-end alerts are written now; TCP ones wait for the packet Suricata reports
+    /// them on.)
+    fn inspect_tx(&mut self, flow: &FlowCtx<'_>, tx: &AppTx<'_>, stage: TxStage) {
         let header = self.header(flow, "alert");
         let ts = self.ts;
+        // Inline (IPS) inspects on the packet itself; IDS waits for the acknowledgement.
+        let immediate = self.ips || self.pcap_cnt.is_none() || flow.proto != 6;
         let Some(sigs) = self.sigs.as_deref_mut() else { return };
-        if sigs.inspect_tx(self.eve, header, flow, ts, tx, self.detect_flow.as_deref_mut()) {
+        if sigs.inspect_tx(&mut Out { eve: self.eve, alerts: self.alerts }, header, flow, ts, tx, stage, immediate, self.detect_flow.as_deref_mut()) {
+            self.alerted = true;
+        }
+    }
+
+    /// The signature layer's file keywords on a finished file; returns the sids of the
+    /// `filestore` rules that matched it.
+    fn inspect_file(&mut self, flow: &FlowCtx<'_>, t: &TrackedFile) -> Vec<u32> {
+        let mut header = self.header(flow, "alert");
+        // Oriented as the packets that carried the file, as the fileinfo record.
+        if t.dir == Direction::ToClient
+            && let Some(ep) = header.endpoints.as_mut()
+        {
+            std::mem::swap(&mut ep.src, &mut ep.dst);
+            std::mem::swap(&mut ep.sport, &mut ep.dport);
+        }
+        let Some(sigs) = self.sigs.as_deref_mut() else { return Vec::new() };
+        let (alerted, sids) = sigs.inspect_file(&mut Out { eve: self.eve, alerts: self.alerts }, header, flow, t, self.detect_flow.as_deref_mut());
+        self.alerted |= alerted;
+        sids
+    }
+
+    /// At flow end: writes the transaction alerts still waiting for a packet.
+    pub(crate) fn flush_deferred(&mut self, flow: &FlowCtx<'_>) {
+        if self.pcap_cnt.is_some() {
+            return;
+        }
+        let header = self.header(flow, "alert");
+        let Some(sigs) = self.sigs.as_deref_mut() else { return };
+        if sigs.flush_deferred(&mut Out { eve: self.eve, alerts: self.alerts }, header, self.detect_flow.as_deref_mut()) {
             self.alerted = true;
         }
     }
@@ -207,13 +331,15 @@ impl EveApp<'_> {
 impl FileSink for EveApp<'_> {
     fn file_open(&mut self, flow: &FlowCtx<'_>, f: &FileOpen<'_>) {
         self.dlp.open(flow, f);
+        self.inspect.open(flow, f);
         // Suricata logs transferred files, not plain request bodies nor the text parts of mail.
-        if !matches!(f.kind, FileKind::RequestBody | FileKind::MailBody) {
+        if f.is_suricata_file() {
             self.files.file_open(flow, f);
         }
     }
     fn file_data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
         self.dlp.data(flow, id, data);
+        self.inspect.data(flow, id, data);
         self.files.file_data(flow, id, data);
     }
     fn file_close(&mut self, flow: &FlowCtx<'_>, id: FileId, end: &FileClose) {
@@ -254,11 +380,20 @@ impl AppSink for EveApp<'_> {
     }
 
     fn on_tx(&mut self, flow: &FlowCtx<'_>, tx: AppTx<'_>, stage: TxStage) {
+        if stage == TxStage::RequestHeaders {
+            // The Host is known before the response body (a download) is judged.
+            self.learn_names(flow, &tx);
+        }
+        self.inspect_tx(flow, &tx, stage);
         if stage != TxStage::Complete {
             return;
         }
-        self.inspect_tx(flow, &tx);
         self.learn_names(flow, &tx);
+        if let AppTx::Smtp(m) = &tx
+            && let Some(info) = &m.email
+        {
+            self.judge_mail(flow, m.tx_id, info);
+        }
         match tx {
             AppTx::Http(h) if self.enabled("http") => {
                 let rec = HttpRecord {
@@ -361,5 +496,6 @@ impl StreamSink for Fanout<'_, '_> {
     fn on_close(&mut self, dir: Direction) {
         self.app.on_stream_close(&ctx(self.info), self.app_slot, dir, self.out);
         self.hook.on_stream_close(self.info, self.hook_slot, dir);
+        self.out.flush_deferred(&ctx(self.info));
     }
 }

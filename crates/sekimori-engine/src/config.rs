@@ -1,6 +1,7 @@
 //! Engine configuration (TOML). Every setting has a default that works with no file at all;
 //! unknown keys are errors, so a typo never silently falls back to a default.
 
+use sekimori_inspect::InspectConfig;
 use sekimori_app::AppConfig;
 use sekimori_behavior::BehaviorConfig;
 use sekimori_dlp::DlpConfig;
@@ -70,6 +71,23 @@ pub struct Config {
     pub dlp_policy: DlpPolicy,
     /// Which defence layers run (all by default; switch one off to measure what it costs).
     pub layers: LayersSection,
+    /// The signature layer's side files.
+    pub detect: DetectSection,
+    /// Targeted-mail checks and download inspection (free-mail list, `$HOME_DOMAINS`, hash
+    /// lists, YARA rules, size caps).
+    pub inspect: InspectConfig,
+}
+
+/// `[detect]`: files the rules refer to (Suricata's `threshold-file`, `classification-file`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectSection {
+    /// `threshold.config` (suppress, rate_filter, threshold entries); default: one beside the
+    /// first rule file, if any.
+    pub threshold_file: Option<PathBuf>,
+    /// `classification.config`; default: one beside the first rule file, else Suricata's
+    /// built-in classtypes.
+    pub classification_file: Option<PathBuf>,
 }
 
 /// Switches for the layers above the protocol parsers.
@@ -80,11 +98,13 @@ pub struct LayersSection {
     pub behavior: bool,
     /// The DLP layer.
     pub dlp: bool,
+    /// Mail checks and download inspection (types, archives, hash lists, YARA).
+    pub inspect: bool,
 }
 
 impl Default for LayersSection {
     fn default() -> Self {
-        LayersSection { behavior: true, dlp: true }
+        LayersSection { behavior: true, dlp: true, inspect: true }
     }
 }
 
@@ -201,10 +221,12 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
     ("flow.memcap", "flow.memcap"),
     ("app-layer.protocols.dns.tcp.detection-ports.dp", "app.dns.tcp_ports"),
     ("app-layer.protocols.dns.udp.detection-ports.dp", "app.dns.udp_ports"),
+    ("threshold-file", "detect.threshold_file"),
+    ("classification-file", "detect.classification_file"),
 ];
 
 /// Our sections: a `--set` key starting with one of these is a path into this file's schema.
-const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp", "dlp_policy", "files", "layers"];
+const SECTIONS: &[&str] = &["vars", "flow", "stream", "defrag", "decoder", "outputs", "app", "behavior", "dlp", "dlp_policy", "files", "layers", "inspect", "detect"];
 
 fn override_path(key: &str) -> Option<Vec<String>> {
     if let Some((_, ours)) = SURICATA_KEYS.iter().find(|(k, _)| *k == key) {

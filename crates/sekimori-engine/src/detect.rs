@@ -2,21 +2,68 @@
 //! packet is inspected with its payload, and every completed HTTP, DNS and TLS transaction with
 //! its sticky buffers; each match becomes an EVE `alert` with `layer: "signature"`.
 
-use sekimori_app::{AppTx, FlowCtx};
+use sekimori_app::{AppTx, FlowCtx, HttpTx, TlsTx, TxStage};
 use sekimori_capture::Timestamp;
-use sekimori_detect::{Alert, Buffers, DetectEngine, FlowFacts, FlowState, PacketInfo, Scope, Scratch};
+use sekimori_detect::{
+    Alert, Buffers, DeferredAlert, DetectEngine, FileFacts, FlowFacts, FlowState, PacketInfo,
+    Scope, Scratch,
+};
+use sekimori_files::TrackedFile;
+use sekimori_eve::dns::write_alert_dns_fields;
+use sekimori_eve::http::{HttpLogOptions, write_http_fields};
+use sekimori_eve::tls::{TlsLogOptions, write_tls_fields};
 use sekimori_eve::{EveWriter, Header, Obj};
 use sekimori_flow::Direction;
-use sekimori_rules::{Action, AppProto as RuleProto, Buffer, Classifications, Vars, load_files, parse_threshold_config};
+use sekimori_rules::{
+    Action, AppProto as RuleProto, Buffer, Classifications, Vars, load_files,
+    parse_threshold_config,
+};
 use std::path::{Path, PathBuf};
+use crate::alerts::{AlertAction, AlertFields, AlertOut};
+use crate::config::DetectSection;
+
+/// Where signature alerts are written: the EVE writer and the alert fan-out (fast.log,
+/// incidents).
+pub(crate) struct Out<'a> {
+    pub eve: &'a mut EveWriter,
+    pub alerts: &'a mut AlertOut,
+}
 
 /// The compiled rules and the per-worker matching memory.
 pub(crate) struct Signatures {
     engine: DetectEngine,
     classes: Classifications,
     scratch: Scratch,
+    /// Storage of the buffers built from a transaction (header lists).
+    text: Vec<u8>,
     /// Alerts raised.
     pub alerts: u64,
+    /// IPS mode: drop and reject rules block.
+    pub ips: bool,
+    /// The drop/reject rule that matched since the engine last took it (IPS mode only).
+    pub dropped: Option<RuleDrop>,
+    /// A pass rule acting on the flow matched since the engine last took it: the flow is
+    /// passed (not inspected any more; its `flow` record says `action: pass`).
+    pub passed_flow: bool,
+}
+
+/// A drop or reject rule that matched in IPS mode: the packet (and its flow) is dropped, and
+/// the `drop` record carries the rule's `alert` object.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleDrop {
+    pub reject: bool,
+    /// The drop applies to the flow (later packets are dropped unseen), not just this packet:
+    /// see [`sekimori_detect::ActionScope`].
+    pub flow: bool,
+    /// A threshold.config `rate_filter` made the rule drop (Suricata's drop reason
+    /// `threshold detection_filter`).
+    pub threshold: bool,
+    pub gid: u32,
+    pub sid: u64,
+    pub rev: u32,
+    pub signature: String,
+    pub category: String,
+    pub severity: u8,
 }
 
 /// What loading the rule files gave.
@@ -28,10 +75,16 @@ pub(crate) struct Loaded {
 impl Signatures {
     /// Loads and compiles `files` with `$HOME_NET` set; classtypes are checked against a
     /// `classification.config` (or `*.classification.config`) beside the first file, if any.
-    pub(crate) fn load(files: &[PathBuf], home_net: &[String]) -> Loaded {
+    pub(crate) fn load(files: &[PathBuf], home_net: &[String], side: &DetectSection) -> Loaded {
         let mut vars = Vars::suricata_defaults();
         vars.set_address("HOME_NET", &format!("[{}]", home_net.join(",")));
-        let classes = files.first().and_then(|f| classification_beside(f)).and_then(|p| Classifications::load(&p).ok()).map(|(c, _)| c).unwrap_or_default();
+        let classes = side
+            .classification_file
+            .clone()
+            .or_else(|| files.first().and_then(|f| classification_beside(f)))
+            .and_then(|p| Classifications::load(&p).ok())
+            .map(|(c, _)| c)
+            .unwrap_or_else(|| Classifications::parse(SURICATA_CLASSIFICATIONS).0);
         let set = load_files(files, &vars, &classes);
         let mut warnings = Vec::new();
         if !set.errors.is_empty() {
@@ -41,24 +94,47 @@ impl Signatures {
             ));
         }
         let mut engine = DetectEngine::new(&set);
-        // Suricata reads `threshold-file` (default /etc/suricata/threshold.config); sekimori has no
-        // such setting yet, so a `threshold.config` beside the first rule file is used.
-        if let Some(path) = files.first().and_then(|f| file_beside(f, "threshold.config")) {
+        // `detect.threshold_file` (Suricata's `threshold-file`), else a `threshold.config` beside
+        // the first rule file.
+        if let Some(path) = side
+            .threshold_file
+            .clone()
+            .or_else(|| files.first().and_then(|f| file_beside(f, "threshold.config")))
+        {
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     let (entries, errors) = parse_threshold_config(&text, &vars);
                     engine.apply_threshold_config(&entries);
                     if !errors.is_empty() {
-                        warnings.push(format!("{}: {} line(s) not understood", path.display(), errors.len()));
+                        warnings.push(format!(
+                            "{}: {} line(s) not understood",
+                            path.display(),
+                            errors.len()
+                        ));
                     }
                 }
                 Err(e) => warnings.push(format!("{}: {e}", path.display())),
             }
         }
         if !engine.skipped().is_empty() {
-            warnings.push(format!("{} rule(s) use keywords the matcher does not support yet and are not used", engine.skipped().len()));
+            warnings.push(format!(
+                "{} rule(s) use keywords the matcher does not support yet and are not used",
+                engine.skipped().len()
+            ));
         }
-        Loaded { sigs: Signatures { engine, classes, scratch: Scratch::new(), alerts: 0 }, warnings }
+        Loaded {
+            sigs: Signatures {
+                engine,
+                classes,
+                scratch: Scratch::new(),
+                text: Vec::new(),
+                alerts: 0,
+                ips: false,
+                dropped: None,
+                passed_flow: false,
+            },
+            warnings,
+        }
     }
 
     /// Number of rules in use.
@@ -66,122 +142,586 @@ impl Signatures {
         self.engine.len()
     }
 
-    fn write(&mut self, eve: &mut EveWriter, header: Header<'_>, tx_id: Option<u64>, alerts: &[Alert], app_proto: Option<&str>) -> bool {
+    /// Writes `alerts` (skipping `noalert` and pass rules) with `header`; `app` is the app-layer
+    /// object of the transaction, written under the app protocol's name.
+    fn write(
+        &mut self,
+        out: &mut Out<'_>,
+        header: Header<'_>,
+        alerts: &[Alert],
+        cx: &AlertCx<'_>,
+    ) -> bool {
+        let AlertCx {
+            tx_id,
+            app_proto,
+            app,
+            dir,
+            ip_proto,
+        } = *cx;
         let mut any = false;
         for a in alerts {
-            let Some(meta) = self.engine.meta(a.rule) else { continue };
-            if meta.noalert || meta.action == Action::Pass {
+            let Some(meta) = self.engine.meta(a.rule) else {
+                continue;
+            };
+            if a.action == Action::Pass {
                 continue;
             }
-            any = true;
-            self.alerts += 1;
             let category = meta
                 .classtype
                 .as_deref()
                 .and_then(|c| self.classes.get(c).map(|x| x.description.clone()))
                 .unwrap_or_default();
-            let action = if matches!(meta.action, Action::Alert) { "allowed" } else { "blocked" };
-            eve.record("alert", |b| {
-                let mut o = Obj::new(b);
-                header.write(&mut o);
-                o.str("pkt_src", "wire/pcap");
-                if let Some(t) = tx_id {
-                    o.u64("tx_id", t);
-                }
-                o.obj("alert", |x| {
-                    x.str("action", action)
-                        .u64("gid", meta.gid.into())
-                        .u64("signature_id", meta.sid.into())
-                        .u64("rev", meta.rev.into())
-                        .str("signature", &meta.msg)
-                        .str("category", &category)
-                        .u64("severity", meta.priority.into())
-                        .str("layer", "signature");
+            let drop_rule = matches!(
+                a.action,
+                Action::Drop | Action::Reject | Action::RejectSrc | Action::RejectDst | Action::RejectBoth
+            );
+            // As Suricata: `blocked` only when the engine really drops (IPS mode).
+            let blocked = drop_rule && self.ips;
+            let fields = AlertFields {
+                action: if blocked { AlertAction::Blocked } else { AlertAction::Allowed },
+                drop_rule,
+                gid: meta.gid,
+                sid: meta.sid.into(),
+                rev: meta.rev,
+                signature: &meta.msg,
+                category: &category,
+                severity: meta.priority,
+                layer: "signature",
+                kind: "",
+            };
+            if blocked && self.dropped.is_none() {
+                self.dropped = Some(RuleDrop {
+                    reject: a.action != Action::Drop,
+                    flow: meta.action_scope.applies_to_flow(ip_proto),
+                    threshold: a.rate_filtered,
+                    gid: meta.gid,
+                    sid: meta.sid.into(),
+                    rev: meta.rev,
+                    signature: meta.msg.to_string(),
+                    category: category.clone(),
+                    severity: meta.priority,
                 });
+            }
+            if a.noalert {
+                continue;
+            }
+            any = true;
+            self.alerts += 1;
+            let pkt_src = if header.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" };
+            out.alerts.emit(out.eve, &header, Some(pkt_src), tx_id, &fields, |o| {
+                if let (Some(p), Some(obj)) = (app_proto, app) {
+                    o.raw(p, obj);
+                }
                 if let Some(p) = app_proto {
                     o.str("app_proto", p);
                 }
-                o.end();
+                if let Some(d) = dir {
+                    o.str("direction", if d == Direction::ToServer { "to_server" } else { "to_client" });
+                }
             });
         }
         any
     }
 
-    /// Inspects one packet's payload. Returns true when an alert was written.
+    /// Inspects one packet's payload, and reports the transaction alerts that were waiting for
+    /// this packet (see [`DeferredAlert`]). Returns true when an alert was written.
     pub(crate) fn packet(
         &mut self,
-        eve: &mut EveWriter,
+        out: &mut Out<'_>,
         header: Header<'_>,
         info: &PacketInfo,
         payload: &[u8],
-        flow: Option<&mut FlowState>,
+        mut flow: Option<&mut FlowState>,
         app_proto: Option<&str>,
     ) -> bool {
+        let mut any = false;
+        if let Some(fs) = flow.as_deref_mut()
+            && fs.first_ts.is_none()
+        {
+            fs.first_ts = Some(info.ts);
+        }
+        if let (Some(fs), Some(ff)) = (flow.as_deref_mut(), info.flow)
+            && !fs.deferred.is_empty()
+        {
+            let mut ready = Vec::new();
+            fs.deferred.retain_mut(|d| {
+                if d.dir != ff.direction {
+                    d.acked = true;
+                    true
+                } else if d.acked {
+                    ready.push(d.clone());
+                    false
+                } else {
+                    true
+                }
+            });
+            any |= self.write_deferred(out, header, &ready);
+        }
+        if flow.as_deref().is_some_and(|fs| fs.passed) {
+            return any;
+        }
         let bufs = Buffers::packet(payload);
-        let alerts = self.engine.inspect(info, &bufs, flow, &mut self.scratch).to_vec();
-        self.write(eve, header, None, &alerts, app_proto)
+        let alerts = self
+            .engine
+            .inspect(info, &bufs, flow.as_deref_mut(), &mut self.scratch)
+            .to_vec();
+        self.note_pass(&alerts, info.ip_proto, flow);
+        let cx = AlertCx {
+            tx_id: None,
+            app_proto,
+            app: None,
+            dir: info.flow.map(|f| f.direction),
+            ip_proto: info.ip_proto,
+        };
+        any | self.write(out, header, &alerts, &cx)
     }
 
-    /// Inspects one completed transaction with its sticky buffers. Returns true when an alert
-    /// was written.
+    /// A pass rule acting on the flow among `alerts` passes the flow: no more inspection.
+    fn note_pass(&mut self, alerts: &[Alert], ip_proto: u8, flow: Option<&mut FlowState>) {
+        let pass = alerts.iter().any(|a| {
+            a.action == Action::Pass
+                && self
+                    .engine
+                    .meta(a.rule)
+                    .is_some_and(|m| m.action_scope.applies_to_flow(ip_proto))
+        });
+        if pass {
+            self.passed_flow = true;
+            if let Some(fs) = flow {
+                fs.passed = true;
+            }
+        }
+    }
+
+    fn write_deferred(
+        &mut self,
+        out: &mut Out<'_>,
+        header: Header<'_>,
+        ready: &[DeferredAlert],
+    ) -> bool {
+        let mut any = false;
+        for d in ready {
+            let cx = AlertCx {
+                tx_id: Some(d.tx_id),
+                app_proto: Some(d.app_proto),
+                app: d.app_object.as_deref(),
+                dir: Some(d.dir),
+                ip_proto: 6,
+            };
+            any |= self.write(out, header, &[d.alert], &cx);
+        }
+        any
+    }
+
+    /// Writes every alert still waiting in `flow` with `header` (the flow ends).
+    pub(crate) fn flush_deferred(
+        &mut self,
+        out: &mut Out<'_>,
+        mut header: Header<'_>,
+        flow: Option<&mut FlowState>,
+    ) -> bool {
+        let Some(fs) = flow else { return false };
+        if let Some(t) = fs.first_ts {
+            header.ts = t;
+        }
+        let ready = std::mem::take(&mut fs.deferred);
+        self.write_deferred(out, header, &ready)
+    }
+
+    /// Inspects a finished file with the file keywords (`filename`, `fileext`, `filemagic`,
+    /// `filesize`, `filemd5`/`filesha1`/`filesha256`, and the `file.name` buffer); alerts are
+    /// written now with `header`, on the file's transaction and direction. Returns whether an
+    /// alert was written and the sids of the matching `filestore` rules (`fileinfo.sid`).
+    pub(crate) fn inspect_file(
+        &mut self,
+        out: &mut Out<'_>,
+        header: Header<'_>,
+        flow: &FlowCtx<'_>,
+        file: &TrackedFile,
+        mut state: Option<&mut FlowState>,
+    ) -> (bool, Vec<u32>) {
+        if state.as_deref().is_some_and(|s| s.passed) {
+            return (false, Vec::new());
+        }
+        let proto = file.proto.name();
+        let mut info = tx_info(flow.src, flow.dst, flow.sport, flow.dport, flow.proto, flow.ts);
+        info.app_proto = rule_proto(proto);
+        info.flow = Some(flow_facts(file.dir, true));
+        let mut bufs = Buffers::new(Scope::Transaction);
+        bufs.add(Buffer::FileName, &file.name);
+        bufs.file = Some(FileFacts {
+            name: &file.name,
+            magic: file.magic.as_deref(),
+            size: file.size,
+            md5: file.md5.as_ref().map(|d| &d[..]),
+            sha1: file.sha1.as_ref().map(|d| &d[..]),
+            sha256: file.sha256.as_ref().map(|d| &d[..]),
+        });
+        let alerts: Vec<Alert> = self
+            .engine
+            .inspect(&info, &bufs, state.as_deref_mut(), &mut self.scratch)
+            .to_vec();
+        self.note_pass(&alerts, flow.proto, state);
+        let sids: Vec<u32> = alerts
+            .iter()
+            .filter_map(|a| self.engine.meta(a.rule).filter(|m| m.filestore).map(|m| m.sid))
+            .collect();
+        let cx = AlertCx {
+            tx_id: Some(file.tx_id),
+            app_proto: Some(proto),
+            app: None,
+            dir: Some(file.dir),
+            ip_proto: flow.proto,
+        };
+        (self.write(out, header, &alerts, &cx), sids)
+    }
+
+    /// Inspects a transaction with its sticky buffers, as Suricata does per side: HTTP's
+    /// request side when the request is complete (`RequestComplete`, or at `Complete` if that
+    /// stage was not seen), its response side at `Complete` (with the request buffers too, for
+    /// rules that use both), TLS's client and server sides and DNS requests at `Complete`.
+    /// A rule alerts once per transaction. With `immediate` (UDP, flow end) the alerts are
+    /// written now with `header`; otherwise they wait in the flow's state for the packet
+    /// Suricata reports them on (see [`DeferredAlert`]). Returns true when an alert was written.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn inspect_tx(
         &mut self,
-        eve: &mut EveWriter,
-        header: Header<'_>,
+        out: &mut Out<'_>,
+        mut header: Header<'_>,
         flow: &FlowCtx<'_>,
         ts: Timestamp,
         tx: &AppTx<'_>,
-        state: Option<&mut FlowState>,
+        stage: TxStage,
+        immediate: bool,
+        mut state: Option<&mut FlowState>,
     ) -> bool {
-        let empty: &[u8] = &[];
-        let (bufs, tx_id, proto) = match tx {
-            AppTx::Http(h) => (
-                tx_buffers(&[
-                    (Buffer::HttpUri, h.uri_normalized().unwrap_or(empty)),
-                    (Buffer::HttpUriRaw, h.uri_raw().unwrap_or(empty)),
-                    (Buffer::HttpMethod, h.method().unwrap_or(empty)),
-                    (Buffer::HttpHost, h.host().unwrap_or(empty)),
-                    (Buffer::HttpUserAgent, h.user_agent().unwrap_or(empty)),
-                    (Buffer::HttpStatCode, h.status_raw().unwrap_or(empty)),
-                ]),
-                h.tx_id,
-                "http",
-            ),
-            AppTx::Dns(d) => match d.message.query_name(0) {
-                Some(q) if d.is_request() => (tx_buffers(&[(Buffer::DnsQuery, q)]), d.tx_id, "dns"),
-                _ => return false,
-            },
-            AppTx::Tls(t) => match t.sni() {
-                Some(sni) => (tx_buffers(&[(Buffer::TlsSni, sni)]), t.tx_id, "tls"),
-                None => return false,
-            },
+        let (tx_id, proto) = match tx {
+            AppTx::Http(h) => (h.tx_id, "http"),
+            AppTx::Dns(d) if d.is_request() || d.is_response() => (d.tx_id, "dns"),
+            AppTx::Tls(t) => (t.tx_id, "tls"),
             _ => return false,
         };
+        if state.as_deref().is_some_and(|s| s.passed) {
+            return false;
+        }
+        let request_done = state
+            .as_deref()
+            .is_some_and(|s| s.tx_request_done.contains(&tx_id));
+        let passes: &[Direction] = match (tx, stage) {
+            (AppTx::Http(_), TxStage::RequestComplete) if !request_done => &[Direction::ToServer],
+            (AppTx::Http(_), TxStage::Complete) if request_done => &[Direction::ToClient],
+            (AppTx::Http(_) | AppTx::Tls(_), TxStage::Complete) => {
+                &[Direction::ToServer, Direction::ToClient]
+            }
+            (AppTx::Dns(d), TxStage::Complete) if d.is_response() => &[Direction::ToClient],
+            (AppTx::Dns(_), TxStage::Complete) => &[Direction::ToServer],
+            _ => return false,
+        };
+        if header.pcap_cnt.is_none()
+            && let Some(t) = state.as_deref().and_then(|s| s.first_ts)
+        {
+            header.ts = t;
+        }
+        let mut text = std::mem::take(&mut self.text);
         let mut info = tx_info(flow.src, flow.dst, flow.sport, flow.dport, flow.proto, ts);
         info.app_proto = rule_proto(proto);
-        self.transaction(eve, header, &info, &bufs, tx_id, state, proto)
+        let mut any = false;
+        let mut local_fired: Vec<(u64, u32)> = Vec::new();
+        let mut app_object: Option<Vec<u8>> = None;
+        let dns_events: Vec<String> = match tx {
+            AppTx::Dns(d) => d.events().map(|e| format!("dns.{}", e.name())).collect(),
+            _ => Vec::new(),
+        };
+        for &dir in passes {
+            let mut bufs = Buffers::new(Scope::Transaction);
+            match tx {
+                AppTx::Http(h) => http_buffers(h, dir, &mut text, &mut bufs),
+                AppTx::Dns(d) => {
+                    bufs.dns_opcode = Some(d.message.header.opcode());
+                    bufs.app_events.extend(dns_events.iter().map(String::as_str));
+                    // `dns.query` is the request's (as Suricata 7).
+                    if d.is_request() {
+                        for q in (0..).map_while(|i| d.message.query_name(i)) {
+                            bufs.add(Buffer::DnsQuery, q);
+                        }
+                    }
+                }
+                AppTx::Tls(t) => tls_buffers(t, dir, &mut bufs),
+                _ => {}
+            }
+            if bufs.sticky().is_empty()
+                && bufs.app_events.is_empty()
+                && bufs.tls_version.is_none()
+                && bufs.dns_opcode.is_none()
+                && bufs.stream.is_none()
+            {
+                continue;
+            }
+            info.flow = Some(flow_facts(dir, true));
+            let alerts: Vec<Alert> = self
+                .engine
+                .inspect(&info, &bufs, state.as_deref_mut(), &mut self.scratch)
+                .to_vec();
+            self.note_pass(&alerts, flow.proto, state.as_deref_mut());
+            let fired = match state.as_deref_mut() {
+                Some(s) => &mut s.tx_fired,
+                None => &mut local_fired,
+            };
+            let alerts: Vec<Alert> = alerts
+                .into_iter()
+                .filter(|a| !fired.contains(&(tx_id, a.rule)))
+                .collect();
+            fired.extend(alerts.iter().map(|a| (tx_id, a.rule)));
+            if alerts.is_empty() {
+                continue;
+            }
+            let obj = app_object.get_or_insert_with(|| app_json(tx)).clone();
+            if immediate || state.is_none() {
+                let cx = AlertCx {
+                    tx_id: Some(tx_id),
+                    app_proto: Some(proto),
+                    app: Some(&obj),
+                    dir: Some(dir),
+                    ip_proto: flow.proto,
+                };
+                any |= self.write(out, header, &alerts, &cx);
+            } else if let Some(s) = state.as_deref_mut() {
+                s.deferred
+                    .extend(alerts.into_iter().map(|alert| DeferredAlert {
+                        alert,
+                        dir,
+                        acked: false,
+                        tx_id,
+                        app_proto: proto,
+                        app_object: Some(obj.clone()),
+                    }));
+            }
+        }
+        if let Some(s) = state {
+            if stage == TxStage::Complete {
+                // Alerts still waiting are reported with the transaction as it is then.
+                if s.deferred
+                    .iter()
+                    .any(|d| d.tx_id == tx_id && d.app_proto == proto)
+                {
+                    let obj = app_object.unwrap_or_else(|| app_json(tx));
+                    for d in s
+                        .deferred
+                        .iter_mut()
+                        .filter(|d| d.tx_id == tx_id && d.app_proto == proto)
+                    {
+                        d.app_object = Some(obj.clone());
+                    }
+                }
+                s.tx_fired.retain(|(t, _)| *t != tx_id);
+                s.tx_request_done.retain(|t| *t != tx_id);
+            } else {
+                s.tx_request_done.push(tx_id);
+            }
+        }
+        text.clear();
+        self.text = text;
+        any
     }
+}
 
-    /// Inspects one transaction's buffers.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn transaction(
-        &mut self,
-        eve: &mut EveWriter,
-        header: Header<'_>,
-        info: &PacketInfo,
-        bufs: &Buffers<'_>,
-        tx_id: u64,
-        flow: Option<&mut FlowState>,
-        app_proto: &str,
-    ) -> bool {
-        let alerts = self.engine.inspect(info, bufs, flow, &mut self.scratch).to_vec();
-        self.write(eve, header, Some(tx_id), &alerts, Some(app_proto))
+/// What an alert record carries besides the rule: the transaction, its app protocol and
+/// object, and the direction of the packet it is reported on.
+#[derive(Clone, Copy)]
+struct AlertCx<'x> {
+    tx_id: Option<u64>,
+    app_proto: Option<&'x str>,
+    app: Option<&'x [u8]>,
+    dir: Option<Direction>,
+    /// IP protocol of the packet or flow (decides whether a payload rule's drop takes the flow).
+    ip_proto: u8,
+}
+
+/// The JSON object Suricata embeds in an alert on this transaction.
+fn app_json(tx: &AppTx<'_>) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut o = Obj::new(&mut buf);
+        match tx {
+            AppTx::Http(h) => write_http_fields(&mut o, h, &HttpLogOptions::default()),
+            AppTx::Tls(t) => write_tls_fields(&mut o, t, &TlsLogOptions::default()),
+            AppTx::Dns(d) => write_alert_dns_fields(&mut o, d),
+            _ => {}
+        }
+        o.end();
+    }
+    buf
+}
+
+/// Ranges of `text` holding the built buffers of one HTTP side.
+struct Built {
+    header: std::ops::Range<usize>,
+    names: std::ops::Range<usize>,
+    per_header: Vec<std::ops::Range<usize>>,
+}
+
+/// Appends Suricata's `http.header` (`Name: value\r\n` per header), `http.header_names`
+/// (`\r\n` + `Name\r\n` per header + `\r\n`) and the per-header `Name: value` strings of
+/// one side's headers to `text`.
+fn build_headers(headers: &sekimori_app::http::Headers, text: &mut Vec<u8>) -> Built {
+    let h0 = text.len();
+    for (n, v) in headers.iter() {
+        text.extend_from_slice(n);
+        text.extend_from_slice(b": ");
+        text.extend_from_slice(v);
+        text.extend_from_slice(b"\r\n");
+    }
+    let header = h0..text.len();
+    let n0 = text.len();
+    text.extend_from_slice(b"\r\n");
+    for (n, _) in headers.iter() {
+        text.extend_from_slice(n);
+        text.extend_from_slice(b"\r\n");
+    }
+    text.extend_from_slice(b"\r\n");
+    let names = n0..text.len();
+    let mut per_header = Vec::new();
+    for (n, v) in headers.iter() {
+        let p0 = text.len();
+        text.extend_from_slice(n);
+        text.extend_from_slice(b": ");
+        text.extend_from_slice(v);
+        per_header.push(p0..text.len());
+    }
+    Built {
+        header,
+        names,
+        per_header,
+    }
+}
+
+/// The head without its first line (the request or status line).
+fn after_first_line(head: &[u8]) -> &[u8] {
+    match head.iter().position(|&b| b == b'\n') {
+        Some(i) => head.get(i + 1..).unwrap_or(&[]),
+        None => &[],
+    }
+}
+
+/// The sticky buffers of one side of an HTTP transaction (the response side also carries the
+/// request's). `text` must be empty; it holds the built buffers.
+fn http_buffers<'a>(h: &'a HttpTx, dir: Direction, text: &'a mut Vec<u8>, bufs: &mut Buffers<'a>) {
+    text.clear();
+    let req = build_headers(h.request_headers(), text);
+    let res = (dir == Direction::ToClient).then(|| build_headers(h.response_headers(), text));
+    let text: &'a [u8] = text;
+    let slice = |r: &std::ops::Range<usize>| text.get(r.clone()).unwrap_or(&[]);
+    let mut stream: Option<&'a [u8]> = None;
+    let mut add = |b: Buffer, v: Option<&'a [u8]>| {
+        if let Some(v) = v {
+            bufs.add(b, v);
+        }
+    };
+    // Request side.
+    add(Buffer::HttpUri, h.uri_normalized());
+    add(Buffer::HttpUriRaw, h.uri_raw());
+    add(Buffer::HttpMethod, h.method());
+    add(Buffer::HttpHost, h.host());
+    add(Buffer::HttpHostRaw, h.request_header(b"host"));
+    add(Buffer::HttpUserAgent, h.user_agent());
+    add(Buffer::HttpRequestLine, h.request_line());
+    add(Buffer::HttpReferer, h.referer());
+    add(Buffer::HttpAccept, h.request_header(b"accept"));
+    add(Buffer::HttpAcceptEnc, h.request_header(b"accept-encoding"));
+    add(Buffer::HttpAcceptLang, h.request_header(b"accept-language"));
+    add(Buffer::HttpConnection, h.request_header(b"connection"));
+    if h.request_seen() {
+        let head = h.request_head_raw();
+        if dir == Direction::ToServer {
+            // Payload rules of an `http` rule inspect the stream: the request head stands for
+            // the raw request data here.
+            stream = Some(head);
+            add(Buffer::HttpProtocol, h.protocol());
+            add(Buffer::HttpStart, Some(head));
+            add(Buffer::HttpHeader, Some(slice(&req.header)));
+            add(Buffer::HttpHeaderRaw, Some(after_first_line(head)));
+            add(Buffer::HttpHeaderNames, Some(slice(&req.names)));
+            add(Buffer::HttpCookie, h.request_header(b"cookie"));
+            add(Buffer::HttpContentType, h.request_header(b"content-type"));
+            add(Buffer::HttpContentLen, h.request_header(b"content-length"));
+            for r in &req.per_header {
+                add(Buffer::HttpRequestHeader, Some(slice(r)));
+            }
+            if !h.request_body().is_empty() {
+                add(Buffer::HttpRequestBody, Some(h.request_body()));
+                add(Buffer::FileData, Some(h.request_body()));
+            }
+        } else if !h.request_body().is_empty() {
+            add(Buffer::HttpRequestBody, Some(h.request_body()));
+        }
+    }
+    // Response side.
+    if let Some(res) = res.as_ref().filter(|_| h.response_seen()) {
+        let head = h.response_head_raw();
+        stream = Some(head);
+        add(Buffer::HttpStatCode, h.status_raw());
+        add(Buffer::HttpStatMsg, h.status_msg());
+        add(Buffer::HttpResponseLine, h.response_line());
+        add(Buffer::HttpProtocol, h.response_protocol());
+        add(Buffer::HttpStart, Some(head));
+        add(Buffer::HttpHeader, Some(slice(&res.header)));
+        add(Buffer::HttpHeaderRaw, Some(after_first_line(head)));
+        add(Buffer::HttpHeaderNames, Some(slice(&res.names)));
+        add(Buffer::HttpCookie, h.response_header(b"set-cookie"));
+        add(Buffer::HttpContentType, h.content_type());
+        add(Buffer::HttpContentLen, h.response_header(b"content-length"));
+        add(Buffer::HttpServer, h.response_header(b"server"));
+        add(Buffer::HttpLocation, h.location());
+        for r in &res.per_header {
+            add(Buffer::HttpResponseHeader, Some(slice(r)));
+        }
+        if !h.response_body().is_empty() {
+            add(Buffer::FileData, Some(h.response_body()));
+        }
+    }
+    bufs.stream = stream;
+}
+
+/// The sticky buffers of one side of a TLS handshake (the server side also carries the
+/// client's).
+fn tls_buffers<'a>(t: &'a TlsTx, dir: Direction, bufs: &mut Buffers<'a>) {
+    bufs.tls_version = Some(if dir == Direction::ToClient {
+        t.version
+    } else {
+        t.client_version
+    })
+    .filter(|v| *v != 0);
+    let mut add = |b: Buffer, v: Option<&'a [u8]>| {
+        if let Some(v) = v {
+            bufs.add(b, v);
+        }
+    };
+    add(Buffer::TlsSni, t.sni());
+    add(Buffer::Ja3Hash, t.ja3_hash.as_deref().map(str::as_bytes));
+    add(Buffer::Ja3String, t.ja3.as_deref().map(str::as_bytes));
+    if dir == Direction::ToClient {
+        add(Buffer::Ja3sHash, t.ja3s_hash.as_deref().map(str::as_bytes));
+        add(Buffer::Ja3sString, t.ja3s.as_deref().map(str::as_bytes));
+        if let Some(c) = &t.server_cert {
+            add(Buffer::TlsCertSubject, Some(c.subject.as_bytes()));
+            add(Buffer::TlsCertIssuer, Some(c.issuer.as_bytes()));
+            add(Buffer::TlsCertSerial, Some(c.serial.as_bytes()));
+            add(Buffer::TlsCertFingerprint, Some(c.fingerprint.as_bytes()));
+        }
+    } else if let Some(c) = &t.client_cert {
+        add(Buffer::TlsCertSubject, Some(c.subject.as_bytes()));
+        add(Buffer::TlsCertIssuer, Some(c.issuer.as_bytes()));
+        add(Buffer::TlsCertSerial, Some(c.serial.as_bytes()));
+        add(Buffer::TlsCertFingerprint, Some(c.fingerprint.as_bytes()));
     }
 }
 
 /// Flow facts for the matcher.
 pub(crate) fn flow_facts(dir: Direction, established: bool) -> FlowFacts {
-    FlowFacts { direction: dir, established }
+    FlowFacts {
+        direction: dir,
+        established,
+    }
 }
 
 /// The rule language's name for an app protocol.
@@ -189,17 +729,15 @@ pub(crate) fn rule_proto(name: &str) -> Option<RuleProto> {
     RuleProto::parse(name)
 }
 
-/// A transaction's buffers: `Scope::Transaction` with the given sticky buffers.
-pub(crate) fn tx_buffers<'a>(items: &[(Buffer, &'a [u8])]) -> Buffers<'a> {
-    let mut b = Buffers::new(Scope::Transaction);
-    for (buf, data) in items {
-        b.add(*buf, data);
-    }
-    b
-}
-
 /// A timestamp-only packet view for transaction inspection.
-pub(crate) fn tx_info(src: sekimori_decode::Addr, dst: sekimori_decode::Addr, sport: u16, dport: u16, proto: u8, ts: Timestamp) -> PacketInfo {
+pub(crate) fn tx_info(
+    src: sekimori_decode::Addr,
+    dst: sekimori_decode::Addr,
+    sport: u16,
+    dport: u16,
+    proto: u8,
+    ts: Timestamp,
+) -> PacketInfo {
     PacketInfo {
         ts,
         ip_version: if src.v6 { 6 } else { 4 },
@@ -216,28 +754,134 @@ pub(crate) fn tx_info(src: sekimori_decode::Addr, dst: sekimori_decode::Addr, sp
         icmp: None,
         flow: Some(flow_facts(Direction::ToServer, true)),
         app_proto: None,
+        anomalies: Default::default(),
     }
 }
 
 /// A file named `name` in the directory of a rule file, if it exists.
 fn file_beside(rules: &Path, name: &str) -> Option<PathBuf> {
-    let dir = rules.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = rules
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let p = dir.join(name);
     p.is_file().then_some(p)
 }
 
 /// A `classification.config` (or `*.classification.config`) beside a rule file, if any.
 pub fn classification_beside(rules: &Path) -> Option<PathBuf> {
-    let dir = rules.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = rules
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n == "classification.config" || n.ends_with(".classification.config"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n == "classification.config" || n.ends_with(".classification.config")
+            })
         })
         .collect();
     found.sort();
     found.into_iter().next()
+}
+
+/// The classtypes of Suricata's default `classification.config` (name, description, priority),
+/// used when no classification file is found beside the rules.
+const SURICATA_CLASSIFICATIONS: &str = "\
+config classification: not-suspicious,Not Suspicious Traffic,3
+config classification: unknown,Unknown Traffic,3
+config classification: bad-unknown,Potentially Bad Traffic,2
+config classification: attempted-recon,Attempted Information Leak,2
+config classification: successful-recon-limited,Information Leak,2
+config classification: successful-recon-largescale,Large Scale Information Leak,2
+config classification: attempted-dos,Attempted Denial of Service,2
+config classification: successful-dos,Denial of Service,2
+config classification: attempted-user,Attempted User Privilege Gain,1
+config classification: unsuccessful-user,Unsuccessful User Privilege Gain,1
+config classification: successful-user,Successful User Privilege Gain,1
+config classification: attempted-admin,Attempted Administrator Privilege Gain,1
+config classification: successful-admin,Successful Administrator Privilege Gain,1
+config classification: rpc-portmap-decode,Decode of an RPC Query,2
+config classification: shellcode-detect,Executable code was detected,1
+config classification: string-detect,A suspicious string was detected,3
+config classification: suspicious-filename-detect,A suspicious filename was detected,2
+config classification: suspicious-login,An attempted login using a suspicious username was detected,2
+config classification: system-call-detect,A system call was detected,2
+config classification: tcp-connection,A TCP connection was detected,4
+config classification: trojan-activity,A Network Trojan was detected,1
+config classification: unusual-client-port-connection,A client was using an unusual port,2
+config classification: network-scan,Detection of a Network Scan,3
+config classification: denial-of-service,Detection of a Denial of Service Attack,2
+config classification: non-standard-protocol,Detection of a non-standard protocol or event,2
+config classification: protocol-command-decode,Generic Protocol Command Decode,3
+config classification: web-application-activity,access to a potentially vulnerable web application,2
+config classification: web-application-attack,Web Application Attack,1
+config classification: misc-activity,Misc activity,3
+config classification: misc-attack,Misc Attack,2
+config classification: icmp-event,Generic ICMP event,3
+config classification: inappropriate-content,Inappropriate Content was Detected,1
+config classification: policy-violation,Potential Corporate Privacy Violation,1
+config classification: default-login-attempt,Attempt to login by a default username and password,2
+config classification: targeted-activity,Targeted Malicious Activity was Detected,1
+config classification: exploit-kit,Exploit Kit Activity Detected,1
+config classification: external-ip-check,Device Retrieving External IP Address Detected,2
+config classification: domain-c2,Domain Observed Used for C2 Detected,1
+config classification: pup-activity,Possibly Unwanted Program Detected,2
+config classification: credential-theft,Successful Credential Theft Detected,1
+config classification: social-engineering,Possible Social Engineering Attempted,2
+config classification: coin-mining,Crypto Currency Mining Activity Detected,2
+config classification: command-and-control,Malware Command and Control Activity Detected,1
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_classifications_parse_like_suricatas_file() {
+        let (c, errors) = Classifications::parse(SURICATA_CLASSIFICATIONS);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(c.len(), 43);
+        let t = c.get("trojan-activity").expect("trojan-activity");
+        assert_eq!(
+            (t.description.as_str(), t.priority),
+            ("A Network Trojan was detected", 1)
+        );
+        let p = c
+            .get("protocol-command-decode")
+            .expect("protocol-command-decode");
+        assert_eq!(
+            (p.description.as_str(), p.priority),
+            ("Generic Protocol Command Decode", 3)
+        );
+        assert!(c.get("no-such-class").is_none());
+    }
+
+    #[test]
+    fn header_block_without_its_first_line() {
+        assert_eq!(
+            after_first_line(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            b"Host: a\r\n\r\n"
+        );
+        assert_eq!(after_first_line(b"GET / HTTP/1.1"), b"");
+        assert_eq!(after_first_line(b""), b"");
+        assert_eq!(after_first_line(b"\n"), b"");
+    }
+
+    #[test]
+    fn threshold_file_is_found_beside_the_rules() {
+        let dir = std::env::temp_dir().join(format!("sekimori-detect-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let rules = dir.join("x.rules");
+        std::fs::write(&rules, "").expect("write");
+        assert!(file_beside(&rules, "threshold.config").is_none());
+        std::fs::write(dir.join("threshold.config"), "").expect("write");
+        assert_eq!(
+            file_beside(&rules, "threshold.config"),
+            Some(dir.join("threshold.config"))
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
 }

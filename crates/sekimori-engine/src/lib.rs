@@ -8,6 +8,7 @@ mod app;
 mod detect;
 pub use detect::classification_beside;
 mod dlp;
+mod inspect;
 mod ips;
 pub use ips::Verdict;
 pub mod config;

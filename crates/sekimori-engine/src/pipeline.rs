@@ -2,9 +2,11 @@
 
 use crate::config::{Config, ConfigError};
 use crate::app::{EveApp, Fanout, ctx as app_ctx};
-use crate::detect::{Signatures, flow_facts, rule_proto};
+use crate::detect::{Out, Signatures, flow_facts, rule_proto};
 use crate::dlp::DlpLayer;
 use crate::alerts::{AlertAction, AlertFields, AlertOut};
+use crate::inspect::InspectLayer;
+use sekimori_inspect::Inspector;
 use crate::ips::{DropReason, IpsCounters, Verdict, write_drop};
 use sekimori_detect::{FlowState as DetectFlow, PacketInfo};
 use sekimori_files::FileTracker;
@@ -149,6 +151,9 @@ pub struct Engine {
     behavior: Behavior,
     /// Every layer's alerts: fast.log and the incident feed.
     alerts: AlertOut,
+    /// Mail checks and download inspection.
+    inspect: InspectLayer,
+    last_reload: std::time::Instant,
     /// `$HOME_NET`, to tell which side of an alert is the internal host.
     home: HomeNet,
     /// IPS mode: verdicts are enforced (simulated offline).
@@ -184,8 +189,9 @@ impl Engine {
             engine.alerts = AlertOut::with_fast_log(&path).map_err(|e| EngineError::Output { path, source: e })?;
         }
         if !opts.rule_files.is_empty() {
-            let loaded = Signatures::load(&opts.rule_files, &engine.cfg.vars.home_net);
+            let mut loaded = Signatures::load(&opts.rule_files, &engine.cfg.vars.home_net, &engine.cfg.detect);
             engine.warnings.extend(loaded.warnings);
+            loaded.sigs.ips = opts.simulate_ips;
             engine.sigs = Some(loaded.sigs);
         }
         if opts.state_dir.is_some() || opts.learn {
@@ -263,6 +269,16 @@ impl Engine {
             })?,
             behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
             alerts: AlertOut::new(),
+            inspect: InspectLayer::new(if cfg.layers.inspect {
+                Some(Inspector::new(&cfg.inspect).map_err(|e| ConfigError::Value {
+                    key: "inspect".into(),
+                    value: String::new(),
+                    reason: e.to_string(),
+                })?)
+            } else {
+                None
+            }),
+            last_reload: std::time::Instant::now(),
             home: home_net(&cfg)?,
             ips: false,
             verdict: Verdict::Accept,
@@ -429,6 +445,7 @@ impl Engine {
             eve,
             alerts,
             behavior,
+            inspect,
             ips,
             verdict,
             drop_reason,
@@ -483,6 +500,7 @@ impl Engine {
                     alerts,
                     behavior,
                     server_name,
+                    inspect,
                     ips: *ips,
                     drop_flow: None,
                 };
@@ -544,6 +562,7 @@ impl Engine {
                     alerts,
                     behavior,
                     server_name,
+                    inspect,
                     ips: *ips,
                     drop_flow: None,
                 };
@@ -581,8 +600,29 @@ impl Engine {
                 endpoints: Some(packet_endpoints(d)),
             };
             let state = flow.user.detect.get_or_insert_with(DetectFlow::new);
-            if sigs.packet(eve, header, &info, d.payload, Some(state), flow.app_proto) {
+            if sigs.packet(&mut Out { eve, alerts }, header, &info, d.payload, Some(state), flow.app_proto) {
                 flow.alerted = true;
+            }
+        }
+        // A drop or reject rule matched (IPS mode): this packet goes, and the rest of its flow
+        // when the rule's action applies to the flow (Suricata's action scope). A pass rule
+        // acting on the flow passes it (no more inspection).
+        let mut rule_drop = None;
+        if let Some(sigs) = sigs.as_mut() {
+            if std::mem::take(&mut sigs.passed_flow) && flow.action == FlowAction::None {
+                flow.action = FlowAction::Pass;
+            }
+            if let Some(rd) = sigs.dropped.take() {
+                if rd.flow {
+                    flow.action = FlowAction::Drop;
+                }
+                *verdict = if rd.reject { Verdict::Reject } else { Verdict::Drop };
+                *drop_reason = Some(if rd.threshold {
+                    DropReason::Layer("threshold detection_filter")
+                } else {
+                    DropReason::Rules
+                });
+                rule_drop = Some(rd);
             }
         }
         if verdict.is_drop()
@@ -598,7 +638,23 @@ impl Engine {
                 endpoints: Some(packet_endpoints(d)),
             };
             let direction = if dir == Direction::ToServer { "to_server" } else { "to_client" };
-            write_drop(eve, &header, direction, d, reason, None);
+            match &rule_drop {
+                Some(rd) => {
+                    let alert = |o: &mut Obj<'_>| {
+                        o.obj("alert", |x| {
+                            x.str("action", "blocked")
+                                .u64("gid", rd.gid.into())
+                                .u64("signature_id", rd.sid)
+                                .u64("rev", rd.rev.into())
+                                .str("signature", &rd.signature)
+                                .str("category", &rd.category)
+                                .u64("severity", rd.severity.into());
+                        });
+                    };
+                    write_drop(eve, &header, direction, d, reason, Some(&alert));
+                }
+                None => write_drop(eve, &header, direction, d, reason, None),
+            }
         }
         let mut ended: Vec<EndedFlow<FlowData>> = Vec::new();
         flows.take_ended(|e| ended.push(e));
@@ -622,13 +678,20 @@ impl Engine {
             }
             self.last_checkpoint = std::time::Instant::now();
         }
+        // Hash lists are hot-reloadable: look for changed files every ten seconds or so.
+        if self.counters.packets.is_multiple_of(16_384) && self.last_reload.elapsed().as_secs() >= 10 {
+            if let Some(w) = self.inspect.reload() {
+                self.warnings.push(w);
+            }
+            self.last_reload = std::time::Instant::now();
+        }
     }
 
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
         let ips = self.ips;
-        let Engine { stream, app, dlp, files, sigs, hook, eve, cfg, alerts, behavior, .. } = self;
+        let Engine { stream, app, dlp, files, sigs, hook, eve, cfg, alerts, behavior, inspect, .. } = self;
         {
             let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow, server_name } = &mut e.flow.user;
             let mut out = EveApp {
@@ -646,6 +709,7 @@ impl Engine {
                 alerts,
                 behavior,
                 server_name,
+                inspect,
                 ips,
                 drop_flow: None,
             };
@@ -659,8 +723,11 @@ impl Engine {
             if let Some(p) = hook.on_flow_end(&info, hook_slot) {
                 *app_proto = Some(p);
             }
+            // Transaction alerts still waiting for an acknowledging packet are written now.
+            out.flush_deferred(&app_ctx(&info));
             out.files.close_flow(info.id);
             out.write_closed_files(&app_ctx(&info));
+            out.inspect.end_flow(info.id);
             e.flow.alerted |= out.alerted;
             stream.release(sess);
         }

@@ -323,6 +323,29 @@ pub fn write_dns(buf: &mut Vec<u8>, r: &DnsRecordOut<'_>) -> bool {
     true
 }
 
+/// Writes the fields of the `dns` object Suricata 7 embeds in an alert on a DNS transaction:
+/// `version` and a `query` array with one entry per question (`type`, `id`, `rrname`, `rrtype`,
+/// `tx_id`, `opcode`). Nothing is written for a message without questions.
+pub fn write_alert_dns_fields(o: &mut Obj<'_>, tx: &DnsTx) {
+    let m = &tx.message;
+    if m.queries.is_empty() {
+        return;
+    }
+    o.u64("version", 2);
+    o.arr("query", |a| {
+        for q in &m.queries {
+            a.obj(|e| {
+                e.str("type", if tx.is_request() { "query" } else { "answer" })
+                    .u64("id", m.header.id.into());
+                field_bytes(e, "rrname", m.name(&q.name));
+                rrtype_field(e, "rrtype", q.rrtype);
+                e.u64("tx_id", tx.tx_id);
+                e.u64("opcode", m.header.opcode().into());
+            });
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -377,7 +377,10 @@ pub(crate) mod tests {
 
     pub(crate) fn shared() -> Option<(PathBuf, PathBuf)> {
         let r = sekimori_fixtures::shared::path("data")?;
-        Some((r.join("suricata-verify/tests"), r.join("suricata-verify-eve")))
+        Some((
+            r.join("suricata-verify/tests"),
+            r.join("suricata-verify-eve"),
+        ))
     }
 
     /// (test dir, pcap path, extra TCP DNS ports) for every test of INDEX.tsv.

@@ -8,8 +8,8 @@ pub mod format;
 pub mod http;
 pub mod json;
 pub mod records;
-pub mod smtp;
 pub mod smb;
+pub mod smtp;
 pub mod tls;
 pub mod writer;
 

@@ -39,6 +39,10 @@ pub fn write_smb_fields(o: &mut Obj<'_>, tx: &SmbTx) {
     o.u64("session_id", tx.session_id);
     o.u64("tree_id", u64::from(tx.tree_id));
     let fuid = |tx: &SmbTx| tx.file_id.as_ref().map(fuid_string).unwrap_or_default();
+    if tx.smb1 {
+        write_smb1_fields(o, tx);
+        return;
+    }
     match tx.command {
         5 => {
             if tx.filename.is_empty() {
@@ -125,6 +129,63 @@ pub fn write_smb_fields(o: &mut Obj<'_>, tx: &SmbTx) {
             }
             if let Some(v) = tx.max_write_size {
                 o.u64("max_write_size", u64::from(v));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The per-command fields of an SMB1 transaction (the 2-byte FID is written as its
+/// little-endian value in hex, as Suricata does).
+fn write_smb1_fields(o: &mut Obj<'_>, tx: &SmbTx) {
+    let fuid = |tx: &SmbTx| {
+        tx.file_id
+            .map(|f| format!("{:04x}", u16::from_le_bytes([f[0], f[1]])))
+            .unwrap_or_default()
+    };
+    match (tx.command >> 8) as u8 {
+        0xa2 => {
+            o.bytes("filename", &tx.filename);
+            if let Some(d) = tx.disposition {
+                match disposition_name(d) {
+                    Some(n) => o.str("disposition", n),
+                    None => o.u64("disposition", u64::from(d)),
+                };
+            }
+            o.str(
+                "access",
+                if tx.delete_on_close {
+                    "delete on close"
+                } else {
+                    "normal"
+                },
+            );
+            let t = tx.times.unwrap_or_default();
+            o.u64("created", filetime_to_unix(t[0]));
+            o.u64("accessed", filetime_to_unix(t[1]));
+            o.u64("modified", filetime_to_unix(t[2]));
+            o.u64("changed", filetime_to_unix(t[3]));
+            o.u64("size", tx.size.unwrap_or(0));
+            o.str("fuid", &fuid(tx));
+        }
+        0x2e | 0x2f if tx.file_dir.is_some() => {
+            o.bytes("filename", &tx.filename);
+            o.bytes("share", &tx.share);
+            o.str("fuid", &fuid(tx));
+        }
+        0x75 => {
+            o.bytes("share", &tx.share);
+        }
+        0x73 => {
+            if let Some(n) = &tx.ntlmssp {
+                o.obj("ntlmssp", |x| {
+                    x.bytes("domain", &n.domain);
+                    x.bytes("user", &n.user);
+                    x.bytes("host", &n.host);
+                    if let Some((maj, min, build, rev)) = n.version {
+                        x.str("version", &format!("{maj}.{min} build {build} rev {rev}"));
+                    }
+                });
             }
         }
         _ => {}
@@ -335,6 +396,27 @@ mod tests {
             problems.is_empty(),
             "{} unexpected differences",
             problems.len()
+        );
+    }
+
+    #[test]
+    fn smb1_file_transaction_matches_reference() {
+        let mut fid = [0u8; 16];
+        fid[..2].copy_from_slice(&0x4000u16.to_le_bytes());
+        let tx = SmbTx {
+            tx_id: 6,
+            command: 0x2f << 8,
+            smb1: true,
+            smb1_dialect: b"NT LM 0.12".to_vec(),
+            filename: b"\\eicar".to_vec(),
+            share: b"\\192.168.1.3\\PUBLIC".to_vec(),
+            file_id: Some(fid),
+            file_dir: Some(sekimori_app::Direction::ToServer),
+            ..SmbTx::default()
+        };
+        assert_eq!(
+            obj(&tx),
+            r#"{"id":7,"dialect":"NT LM 0.12","command":"SMB1_COMMAND_WRITE_ANDX","session_id":0,"tree_id":0,"filename":"\\eicar","share":"\\192.168.1.3\\PUBLIC","fuid":"4000"}"#
         );
     }
 }

@@ -21,7 +21,8 @@ pub struct TlsLogOptions {
     pub extended: bool,
     /// `ja4: on`.
     pub ja4: bool,
-    /// `session-resumption: yes`: log sessions resumed without a certificate.
+    /// `session-resumption`: log sessions resumed without a certificate. Suricata 7 turns it on
+    /// when the setting is absent (only an explicit `no` turns it off), so the default is on.
     pub session_resumption: bool,
 }
 
@@ -30,7 +31,7 @@ impl Default for TlsLogOptions {
         TlsLogOptions {
             extended: true,
             ja4: true,
-            session_resumption: false,
+            session_resumption: true,
         }
     }
 }
@@ -383,7 +384,13 @@ mod tests {
         r.session_resumed = true;
         r.version = 0x0303;
         r.server_hello = Some(Default::default());
-        assert!(!should_log(&r, &opts));
+        // On by default (Suricata turns it on unless the setting says `no`).
+        assert!(should_log(&r, &TlsLogOptions::default()));
+        let off = TlsLogOptions {
+            session_resumption: false,
+            ..opts
+        };
+        assert!(!should_log(&r, &off));
         let on = TlsLogOptions {
             session_resumption: true,
             ..opts

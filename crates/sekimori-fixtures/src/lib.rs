@@ -40,6 +40,7 @@
 //! reported as [`FragError`].
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod frag;
 pub mod link;
 pub mod packet;

@@ -172,6 +172,17 @@ pub enum Condition {
         /// Mode.
         mode: AppProtoMode,
     },
+    /// `tls.subject` / `tls.issuerdn` (substring of the certificate's subject or issuer) and
+    /// `tls.fingerprint` (the SHA-1 fingerprint, compared without regard to case): Suricata's
+    /// legacy TLS keywords.
+    TlsString {
+        /// The keyword.
+        keyword: String,
+        /// `!`
+        negated: bool,
+        /// The decoded string.
+        value: String,
+    },
     /// `filemagic` / `filename` / `fileext` (legacy, not sticky).
     FileString {
         /// The keyword.
@@ -685,9 +696,6 @@ const UNSUPPORTED_TEXT: &[&str] = &[
     "l3_proto",
     "flowvar",
     "pktvar",
-    "tls.fingerprint",
-    "tls.subject",
-    "tls.issuerdn",
     "tls_cert_notbefore",
     "tls_cert_notafter",
     "tls_cert_expired",
@@ -1703,6 +1711,15 @@ fn apply(b: &mut Builder<'_>, kw: &str, raw_value: Option<&str>) -> Result<()> {
                 negated,
                 proto: name.to_string(),
                 mode,
+            });
+        }
+        "tls.subject" | "tls.issuerdn" | "tls.fingerprint" => {
+            let s = decode_content(val).map_err(|m| invalid(kw, m))?;
+            b.set_app(kw, &[AppProto::Tls])?;
+            b.conditions.push(Condition::TlsString {
+                keyword: kw.to_string(),
+                negated,
+                value: String::from_utf8_lossy(&s).into_owned(),
             });
         }
         "filemagic" | "filename" | "fileext" => {

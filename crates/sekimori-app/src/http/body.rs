@@ -436,14 +436,19 @@ impl Body {
     }
 
     /// The body ended (`complete`: its framing finished; else the stream closed or the flow
-    /// ended first).
+    /// ended first). A body cut by the end of the stream still ends as `Complete`: libhtp
+    /// finalises the message when the connection closes and Suricata then closes the file as
+    /// `CLOSED` (what it saw is the file); only gaps and caps make it `TRUNCATED`.
     pub(crate) fn finish(&mut self, complete: bool, tx: Option<&mut HttpTx>, cx: &mut ParseCx<'_>) {
         if !self.deliver {
             return;
         }
+        if !complete {
+            cx.stats.http.bodies_cut += 1;
+        }
         let status = if self.gap {
             FileStatus::Gap
-        } else if !complete || self.truncated {
+        } else if self.truncated {
             FileStatus::Truncated
         } else if self.decode_failed {
             FileStatus::Error
@@ -478,6 +483,20 @@ impl Body {
             });
         }
         close_file(&mut self.file, cx, status);
+    }
+}
+
+impl Body {
+    /// Bytes libhtp counts as more body after the framing ended (its REQ/RES_FINALIZE state):
+    /// Suricata's body callback receives them too, so they go to the open file as they are.
+    pub(crate) fn extra(&mut self, data: &[u8], cx: &mut ParseCx<'_>) {
+        if !self.deliver || self.multipart.is_some() || data.is_empty() {
+            return;
+        }
+        if let Some(f) = self.file.as_mut() {
+            f.size += data.len() as u64;
+            cx.sink.file_data(cx.flow, f.id, data);
+        }
     }
 }
 

@@ -1,12 +1,14 @@
-//! Streaming gzip/deflate decoding of HTTP bodies with bounded output.
+//! Streaming gzip/deflate/brotli decoding of HTTP bodies with bounded output.
 //!
 //! `flate2::Decompress` does the inflating (zlib-wrapped or raw deflate); the gzip member header
 //! is parsed here because the low-level API only knows zlib and raw streams, and the streaming
-//! high-level readers cannot bound the output produced per input chunk. Output is produced in
+//! high-level readers cannot bound the output produced per input chunk; `brotli-decompressor`'s
+//! stream function decodes `br` the same way, into the same fixed buffer. Output is produced in
 //! 32 KiB steps and stops at `max_output` or when the decoded/encoded ratio exceeds `ratio`
 //! after `bomb_limit` bytes (libhtp's bomb rule), so a decompression bomb costs bounded CPU and
 //! memory.
 
+use brotli_decompressor::{BrotliResult, StandardAlloc};
 use flate2::{Decompress, FlushDecompress, Status};
 
 /// A content coding we can decode.
@@ -16,6 +18,9 @@ pub(crate) enum Coding {
     Gzip,
     /// `deflate`: zlib-wrapped or raw (detected from the first two bytes).
     Deflate,
+    /// `br` (RFC 7932), with the same output cap and ratio check. libhtp 0.5 (Suricata 7)
+    /// does not decode it: Suricata inspects and hashes such bodies as sent.
+    Brotli,
 }
 
 impl Coding {
@@ -30,6 +35,8 @@ impl Coding {
                 Some(Coding::Gzip)
             } else if t.eq_ignore_ascii_case(b"deflate") {
                 Some(Coding::Deflate)
+            } else if t.eq_ignore_ascii_case(b"br") {
+                Some(Coding::Brotli)
             } else if t.is_empty() || t.eq_ignore_ascii_case(b"identity") {
                 None
             } else {
@@ -91,6 +98,8 @@ enum Stage {
     Sniff,
     /// Inflating.
     Inflate,
+    /// Decoding brotli.
+    Brotli,
     /// The stream ended (trailer and trailing bytes are ignored).
     Done,
     /// Decoding failed: bytes pass through undecoded.
@@ -113,6 +122,8 @@ pub(crate) struct Decoder {
     stage: Stage,
     flags: u8,
     inflate: Option<Decompress>,
+    /// Brotli state (boxed: large); its window is at most 16 MiB (large windows are refused).
+    brotli: Option<Box<BrState>>,
     out: Vec<u8>,
     total_in: u64,
     total_out: u64,
@@ -121,16 +132,31 @@ pub(crate) struct Decoder {
 
 const STEP: usize = 32 * 1024;
 
+type BrState = brotli_decompressor::BrotliState<StandardAlloc, StandardAlloc, StandardAlloc>;
+
+fn brotli_state() -> Box<BrState> {
+    let mut st = BrState::new(
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+    );
+    // RFC 7932 streams only: a large window could ask for a 1 GiB ring buffer.
+    st.large_window = false;
+    Box::new(st)
+}
+
 impl Decoder {
     pub(crate) fn new(coding: Coding, limits: Limits) -> Self {
         let stage = match coding {
             Coding::Gzip => Stage::GzHeader(GzState::Fixed(0)),
             Coding::Deflate => Stage::Sniff,
+            Coding::Brotli => Stage::Brotli,
         };
         Decoder {
             stage,
             flags: 0,
             inflate: None,
+            brotli: (coding == Coding::Brotli).then(brotli_state),
             out: Vec::new(),
             total_in: 0,
             total_out: 0,
@@ -144,7 +170,9 @@ impl Decoder {
     }
 
     pub(crate) fn memory(&self) -> usize {
-        self.out.capacity() + if self.inflate.is_some() { 48 * 1024 } else { 0 }
+        self.out.capacity()
+            + if self.inflate.is_some() { 48 * 1024 } else { 0 }
+            + if self.brotli.is_some() { 64 * 1024 } else { 0 }
     }
 
     /// Decodes `input`, handing decoded bytes to `emit`.
@@ -173,6 +201,69 @@ impl Decoder {
                         self.stage = Stage::Passthrough;
                     }
                 },
+                Stage::Brotli => {
+                    if self.out.len() != STEP {
+                        self.out.resize(STEP, 0);
+                    }
+                    // Output comes in STEP pieces; keep going while the decoder has more for
+                    // the same input (bounded by the output cap checked in `give`).
+                    loop {
+                        let Some(st) = self.brotli.as_mut() else {
+                            self.stage = Stage::Passthrough;
+                            break;
+                        };
+                        let (mut avail_in, mut in_off) = (input.len(), 0usize);
+                        let (mut avail_out, mut out_off, mut total) = (STEP, 0usize, 0usize);
+                        let res = brotli_decompressor::BrotliDecompressStream(
+                            &mut avail_in,
+                            &mut in_off,
+                            input,
+                            &mut avail_out,
+                            &mut out_off,
+                            &mut self.out,
+                            &mut total,
+                            st,
+                        );
+                        input = input.get(in_off..).unwrap_or(&[]);
+                        let made = out_off.min(STEP);
+                        if made > 0 && self.give(made, &mut rep, emit) {
+                            self.brotli = None;
+                            return rep;
+                        }
+                        match res {
+                            BrotliResult::NeedsMoreOutput if made > 0 => continue,
+                            BrotliResult::NeedsMoreOutput => {
+                                // No progress: never loop on it.
+                                rep.failed = true;
+                                self.stage = Stage::Passthrough;
+                                self.brotli = None;
+                                break;
+                            }
+                            BrotliResult::NeedsMoreInput => {
+                                if !input.is_empty() {
+                                    // Input left but not taken: corrupt.
+                                    rep.failed = true;
+                                    self.stage = Stage::Passthrough;
+                                    self.brotli = None;
+                                }
+                                break;
+                            }
+                            BrotliResult::ResultSuccess => {
+                                self.stage = Stage::Done;
+                                self.brotli = None;
+                                self.out = Vec::new();
+                                break;
+                            }
+                            BrotliResult::ResultFailure => {
+                                rep.failed = true;
+                                self.stage = Stage::Passthrough;
+                                self.brotli = None;
+                                self.out = Vec::new();
+                                break;
+                            }
+                        }
+                    }
+                }
                 Stage::Inflate => {
                     let Some(inf) = self.inflate.as_mut() else {
                         self.stage = Stage::Passthrough;
@@ -230,6 +321,26 @@ impl Decoder {
             }
         }
         rep
+    }
+
+    /// Emits `made` decoded bytes of `self.out` within the output cap; applies the cap and the
+    /// ratio check. Returns true when a limit stopped the decoder.
+    fn give(&mut self, made: usize, rep: &mut DecodeReport, emit: &mut dyn FnMut(&[u8])) -> bool {
+        let room = self.limits.max_output.saturating_sub(self.total_out);
+        let give = (made as u64).min(room) as usize;
+        if let Some(chunk) = self.out.get(..give) {
+            emit(chunk);
+        }
+        self.total_out += give as u64;
+        let ratio_hit = self.total_out > self.limits.bomb_limit
+            && self.total_out > self.limits.ratio.saturating_mul(self.total_in.max(1));
+        if give < made || self.total_out >= self.limits.max_output || ratio_hit {
+            rep.bomb = true;
+            self.stage = Stage::Stopped;
+            self.out = Vec::new();
+            return true;
+        }
+        false
     }
 
     fn gz_header(&mut self, st: GzState, input: &mut &[u8]) -> Result<(), ()> {
@@ -456,7 +567,71 @@ pub(crate) mod tests {
         assert_eq!(Coding::from_header(b" X-GZIP "), Ok(Some(Coding::Gzip)));
         assert_eq!(Coding::from_header(b"deflate"), Ok(Some(Coding::Deflate)));
         assert_eq!(Coding::from_header(b"identity"), Ok(None));
-        assert_eq!(Coding::from_header(b"br"), Err(()));
+        assert_eq!(Coding::from_header(b"br"), Ok(Some(Coding::Brotli)));
+        assert_eq!(Coding::from_header(b"zstd"), Err(()));
         assert_eq!(Coding::from_header(b"gzip, gzip"), Err(()));
+    }
+
+    pub(crate) fn brotli(data: &[u8], quality: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
+            w.write_all(data).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn brotli_any_split_and_header() {
+        assert_eq!(Coding::from_header(b"br"), Ok(Some(Coding::Brotli)));
+        assert_eq!(Coding::from_header(b" BR "), Ok(Some(Coding::Brotli)));
+        assert_eq!(Coding::from_header(b"br, gzip"), Err(()));
+        let text: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| i.to_string().into_bytes())
+            .collect();
+        let br = brotli(&text, 9);
+        for step in [1, 2, 5, 333, br.len()] {
+            let mut d = Decoder::new(Coding::Brotli, BIG);
+            let (out, rep) = run(&mut d, &br, step);
+            assert_eq!(out, text, "step {step}");
+            assert_eq!(rep, DecodeReport::default());
+        }
+    }
+
+    #[test]
+    fn brotli_garbage_passes_through() {
+        let mut d = Decoder::new(Coding::Brotli, BIG);
+        let junk = b"\xff\xff\xff\xff not brotli at all";
+        let (out, rep) = run(&mut d, junk, 4);
+        assert!(rep.failed);
+        assert!(out.len() <= junk.len(), "undecoded bytes only");
+    }
+
+    #[test]
+    fn brotli_bomb_is_capped_like_gzip() {
+        // 32 MiB of zeros compress to a few hundred bytes: far beyond the 2048 ratio.
+        let zeros = vec![0u8; 32 << 20];
+        let bomb = brotli(&zeros, 5);
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let lim = Limits {
+            max_output: 64 << 20,
+            bomb_limit: 1 << 20,
+            ratio: 2048,
+        };
+        let mut d = Decoder::new(Coding::Brotli, lim);
+        let (out, rep) = run(&mut d, &bomb, 1460);
+        assert!(rep.bomb);
+        assert!(out.len() as u64 <= (1 << 20) + STEP as u64, "{}", out.len());
+        assert!(d.memory() <= 64 * 1024 + STEP, "state released");
+        // The plain output cap, without the ratio rule.
+        let lim = Limits {
+            max_output: 100_000,
+            bomb_limit: u64::MAX,
+            ratio: u64::MAX,
+        };
+        let mut d = Decoder::new(Coding::Brotli, lim);
+        let (out, rep) = run(&mut d, &bomb, bomb.len());
+        assert!(rep.bomb);
+        assert_eq!(out.len(), 100_000);
     }
 }

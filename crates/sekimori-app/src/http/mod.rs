@@ -76,6 +76,9 @@ struct Side {
     /// Response side: the transaction an interim (1xx) response belonged to.
     interim_tx: Option<u64>,
     closed: bool,
+    /// The body of the message in `St::Finalize`: its file stays open for the bytes libhtp
+    /// still counts as body, and closes when the message is done.
+    fin_body: Option<Box<Body>>,
 }
 
 impl Side {
@@ -88,6 +91,7 @@ impl Side {
             after_skip: None,
             interim_tx: None,
             closed: false,
+            fin_body: None,
         }
     }
 }
@@ -238,7 +242,24 @@ impl HttpParser {
         }
     }
 
+    /// Closes the file of the finished body of `id` on `dir` (kept open while the message was
+    /// being finalised).
+    fn end_fin_body(&mut self, dir: Direction, id: Option<u64>, cx: &mut ParseCx<'_>) {
+        let side = self.side(dir);
+        if side
+            .fin_body
+            .as_ref()
+            .is_some_and(|b| id.is_none_or(|i| b.tx_id == i))
+            && let Some(mut body) = side.fin_body.take()
+        {
+            let tid = body.tx_id;
+            body.finish(true, find_tx(&mut self.txs, tid), cx);
+            self.retire(body);
+        }
+    }
+
     fn request_done(&mut self, id: u64, cx: &mut ParseCx<'_>) {
+        self.end_fin_body(Direction::ToServer, Some(id), cx);
         if let Some(tx) = find_tx(&mut self.txs, id)
             && !tx.req_done
         {
@@ -249,6 +270,7 @@ impl HttpParser {
     }
 
     fn response_done(&mut self, id: u64, cx: &mut ParseCx<'_>) {
+        self.end_fin_body(Direction::ToClient, Some(id), cx);
         if let Some(tx) = find_tx(&mut self.txs, id) {
             tx.res_done = true;
         }
@@ -318,12 +340,14 @@ impl HttpParser {
                         BodyStep::Done { used } | BodyStep::Broken { used } => {
                             pos += used;
                             let broken = matches!(step, BodyStep::Broken { .. });
-                            body.finish(!broken, find_tx(&mut self.txs, id), cx);
-                            self.retire(body);
                             if broken {
+                                body.finish(false, find_tx(&mut self.txs, id), cx);
+                                self.retire(body);
                                 self.req.st = St::Resync;
                                 self.request_done(id, cx);
                             } else {
+                                self.end_fin_body(Direction::ToServer, None, cx);
+                                self.req.fin_body = Some(body);
                                 self.req.st = St::Finalize {
                                     tx: id,
                                     in_line: false,
@@ -498,6 +522,11 @@ impl HttpParser {
             };
             let room = limit.saturating_sub(buf.len());
             buf.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
+        }
+        if let Some(b) = self.side(dir).fin_body.as_mut()
+            && b.tx_id == id
+        {
+            b.extra(data, cx);
         }
         match dir {
             Direction::ToServer => {
@@ -676,6 +705,7 @@ impl HttpParser {
 
         // Body.
         let is_connect = tx.method() == Some(b"CONNECT");
+        let is_post_or_put = matches!(tx.method(), Some(b"POST" | b"PUT"));
         let mut next = Next::NoBody;
         let mut body: Option<Box<Body>> = None;
         if processed {
@@ -744,7 +774,11 @@ impl HttpParser {
                             coding,
                             limits,
                             boundary,
-                            kind: FileKind::RequestBody,
+                            kind: if is_post_or_put {
+                                FileKind::RequestFile
+                            } else {
+                                FileKind::RequestBody
+                            },
                             name,
                             content_type: strip_params(ct),
                             declared_len: declared,
@@ -821,8 +855,8 @@ impl HttpParser {
                         }
                         BodyStep::Done { used } | BodyStep::Broken { used } => {
                             pos += used;
-                            body.finish(true, find_tx(&mut self.txs, id), cx);
-                            self.retire(body);
+                            self.end_fin_body(Direction::ToClient, None, cx);
+                            self.res.fin_body = Some(body);
                             self.res.st = St::Finalize {
                                 tx: id,
                                 in_line: false,
@@ -959,7 +993,7 @@ impl HttpParser {
         cx.stats.http.responses += 1;
         let (name, limits) = (
             find_tx(&mut self.txs, id)
-                .and_then(|t| t.uri_path().map(|p| p.to_vec()))
+                .and_then(|t| t.file_path().map(|p| p.to_vec()))
                 .unwrap_or_default(),
             self.limits(),
         );
@@ -1202,7 +1236,7 @@ impl HttpParser {
                 .and_then(disposition_filename)
             {
                 Some(f) => f,
-                None => tx.uri_path().unwrap_or(&[]),
+                None => tx.file_path().unwrap_or(&[]),
             };
             let declared = cl.and_then(head::parse_content_length);
             body = Some(make_body(
@@ -1409,6 +1443,7 @@ impl HttpParser {
 
     fn on_finish(&mut self, cx: &mut ParseCx<'_>) {
         for dir in [Direction::ToServer, Direction::ToClient] {
+            self.end_fin_body(dir, None, cx);
             if let Some(mut body) = self.side(dir).body.take() {
                 let id = body.tx_id;
                 let complete = body.until_close();

@@ -1,6 +1,12 @@
 //! Streaming `multipart/form-data` parser: splits a request body into parts and streams each
 //! part's content with its field name, file name and content type. Memory is bounded by the
 //! part-header cap plus one boundary length.
+//!
+//! Where bodies are sloppy it splits them as Suricata 7 does (so files get the same names,
+//! sizes and hashes): a delimiter `--boundary` is recognised at the start of any line, also one
+//! ended by a bare LF, and the two bytes before it are taken as the line break and dropped;
+//! part header lines end at CRLF when the part uses CRLF at all (a bare LF then stays inside
+//! the header line); a quote is removed from either end of a parameter value on its own.
 
 /// Part headers longer than this are an error (`MULTIPART_INVALID_HEADER`).
 const MAX_PART_HEADERS: usize = 8 * 1024;
@@ -84,6 +90,13 @@ fn unquote(v: &[u8]) -> &[u8] {
     }
 }
 
+/// A part header parameter value without its quotes, each end on its own (Suricata's way: an
+/// unbalanced `"name"junk` loses only the leading quote).
+fn unquote_ends(v: &[u8]) -> &[u8] {
+    let v = v.strip_prefix(b"\"").unwrap_or(v);
+    v.strip_suffix(b"\"").unwrap_or(v)
+}
+
 /// A parameter of a header value like `form-data; name="x"; filename="y"` (quotes removed).
 fn header_param<'a>(value: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     // Split on ';' outside quotes.
@@ -100,7 +113,7 @@ fn header_param<'a>(value: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
                 if let Some(eq) = memchr::memchr(b'=', p)
                     && trim(p.get(..eq).unwrap_or(&[])).eq_ignore_ascii_case(key)
                 {
-                    return Some(unquote(trim(p.get(eq + 1..).unwrap_or(&[]))));
+                    return Some(unquote_ends(trim(p.get(eq + 1..).unwrap_or(&[]))));
                 }
                 start = i + 1;
             }
@@ -113,8 +126,8 @@ fn header_param<'a>(value: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 
 impl Multipart {
     pub(crate) fn new(boundary: &[u8]) -> Self {
-        let mut delim = Vec::with_capacity(boundary.len() + 4);
-        delim.extend_from_slice(b"\r\n--");
+        let mut delim = Vec::with_capacity(boundary.len() + 3);
+        delim.extend_from_slice(b"\n--");
         delim.extend_from_slice(boundary);
         // A virtual line break before the body lets the first boundary match at offset 0.
         Multipart {
@@ -199,7 +212,14 @@ impl Multipart {
                             let mut field: &[u8] = &[];
                             let mut filename = None;
                             let mut ctype: &[u8] = &[];
-                            for line in hdrs.split(|&c| c == b'\n') {
+                            let crlf = memchr::memmem::find(hdrs, b"\r\n").is_some()
+                                || self.buf.get(hend..body_start) == Some(&b"\r\n"[..]);
+                            let lines: Box<dyn Iterator<Item = &[u8]>> = if crlf {
+                                Box::new(split_crlf(hdrs))
+                            } else {
+                                Box::new(hdrs.split(|&c| c == b'\n'))
+                            };
+                            for line in lines {
                                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                                 let Some(colon) = memchr::memchr(b':', line) else {
                                     continue;
@@ -227,15 +247,20 @@ impl Multipart {
                 }
                 State::Data => match memchr::memmem::find(&self.buf, &self.delim) {
                     Some(i) => {
-                        if i > 0 {
-                            out(PartEvent::Data(self.buf.get(..i).unwrap_or(&[])));
+                        // `i` is the LF before `--boundary`: the line break is taken to be the
+                        // two bytes ending there (CRLF; with a bare LF, Suricata drops the byte
+                        // before it too).
+                        let end = (i + 1).saturating_sub(2);
+                        if end > 0 {
+                            out(PartEvent::Data(self.buf.get(..end).unwrap_or(&[])));
                         }
                         out(PartEvent::Close { complete: true });
                         self.buf.drain(..i + dl);
                         self.state = State::AfterBoundary;
                     }
                     None => {
-                        let keep = dl.saturating_sub(1).min(self.buf.len());
+                        // Keep what may be the start of a delimiter and the byte before it.
+                        let keep = dl.min(self.buf.len());
                         let cut = self.buf.len() - keep;
                         if cut > 0 {
                             out(PartEvent::Data(self.buf.get(..cut).unwrap_or(&[])));
@@ -253,6 +278,24 @@ impl Multipart {
         self.state = State::Error;
         self.buf.clear();
     }
+}
+
+/// Lines of a header block ended by CRLF (a bare LF stays inside its line).
+fn split_crlf(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(b);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match memchr::memmem::find(r, b"\r\n") {
+            Some(i) => {
+                rest = r.get(i + 2..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// End of part headers: (end of header bytes, start of content).

@@ -233,7 +233,7 @@ fn conversation_fields() {
     assert_eq!(
         kinds[2],
         (
-            FileKind::RequestBody,
+            FileKind::RequestFile,
             b"/chunked".to_vec(),
             b"hello world".to_vec()
         )
@@ -833,8 +833,11 @@ fn flow_end_flushes_incomplete_transactions() {
     assert_eq!(t.request_body(), b"partial");
     assert_eq!(
         h.rec.files[0].close.map(|c| c.status),
-        Some(FileStatus::Truncated)
+        Some(FileStatus::Complete),
+        "libhtp finalises a body cut by the end of the stream; Suricata logs the file CLOSED"
     );
+    assert_eq!(h.layer.stats().http.bodies_cut, 1);
+    assert_eq!(h.rec.files[0].close.map(|c| c.size), Some(7));
     // A head cut by the end of the stream is parsed as far as it goes (headers not complete).
     let mut h = Harness::tcp(80);
     h.ts_data(b"GET /index.html HTTP/1.0\r\nUser-Agent: This is dummy");
@@ -870,4 +873,136 @@ fn probe() {
         HttpParser::probe(Transport::Udp, ToServer, b"GET / HTTP/1.1"),
         Probe::No
     );
+}
+
+#[test]
+fn bytes_after_a_body_go_to_its_file() {
+    // Content-Length 12 and one more line: libhtp counts the line as body (REQ/RES_FINALIZE) and
+    // Suricata's file gets it too (13 bytes), the file closing when the response is done.
+    let mut h = Harness::tcp(80);
+    h.ts_data(b"GET /1 HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n");
+    h.tc_data(b"HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nHello World!\n");
+    h.tc_data(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+    h.end();
+    let f: Vec<_> = h
+        .rec
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.data.clone()))
+        .collect();
+    assert_eq!(
+        f,
+        vec![
+            (b"/1".to_vec(), b"Hello World!\n".to_vec()),
+            (b"/2".to_vec(), b"abc".to_vec())
+        ]
+    );
+    assert_eq!(
+        h.rec.files[0].close.map(|c| (c.status, c.size)),
+        Some((FileStatus::Complete, 13))
+    );
+    assert_eq!(h.rec.http[0].response_entity_len, 13);
+}
+
+#[test]
+fn response_without_request_names_its_file_as_libhtp() {
+    let mut h = Harness::tcp(80);
+    h.tc_data(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+    h.end();
+    assert_eq!(h.rec.files.len(), 1);
+    assert_eq!(h.rec.files[0].name, tx::URI_NOT_SEEN);
+    assert_eq!(h.rec.files[0].data, b"hi");
+}
+
+#[test]
+fn post_and_put_bodies_are_files_other_methods_not() {
+    let mut h = Harness::tcp(80);
+    h.ts_data(b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx");
+    h.ts_data(b"PUT /b HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\ny");
+    h.ts_data(b"OPTIONS /c HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nz");
+    h.end();
+    let kinds: Vec<_> = h
+        .rec
+        .files
+        .iter()
+        .map(|f| (f.kind, f.name.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (FileKind::RequestFile, b"/a".to_vec()),
+            (FileKind::RequestFile, b"/b".to_vec()),
+            (FileKind::RequestBody, b"/c".to_vec())
+        ]
+    );
+}
+
+#[test]
+fn sloppy_multipart_is_split_as_suricata_splits_it() {
+    // Part lines ended by a bare LF: the header line runs on to the CRLF, the filename loses
+    // only its leading quote, and the two bytes before `--boundary` are dropped.
+    let body: &[u8] = b"--mb\r\nContent-Disposition: form-data; name=\"f1\"\r\n\r\n0123\n--mb\r\n\
+Content-Disposition: form-data; name=\"file1\"; filename=\"New.txt\"\nContent-Type: text/plain\r\n\r\n\
+FFFF\n--mb--\r\n";
+    let mut h = Harness::tcp(80);
+    let head = format!(
+        "POST /up HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=mb\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    h.ts_data(head.as_bytes());
+    h.ts_data(body);
+    h.end();
+    let parts: Vec<_> = h
+        .rec
+        .files
+        .iter()
+        .map(|f| (f.field.clone(), f.name.clone(), f.data.clone()))
+        .collect();
+    assert_eq!(
+        parts,
+        vec![
+            (b"f1".to_vec(), b"".to_vec(), b"012".to_vec()),
+            (
+                b"file1".to_vec(),
+                b"New.txt\"\nContent-Type: text/plain".to_vec(),
+                b"FFF".to_vec()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn brotli_response_is_decoded_and_a_bomb_capped() {
+    let body = super::decode::tests::brotli(b"hello brotli world", 5);
+    let mut h = Harness::tcp(80);
+    h.ts_data(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    let mut res = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    res.extend_from_slice(&body);
+    h.tc_data(&res);
+    // 64 MiB of zeros: the ratio rule stops decoding after 1 MiB, as for gzip.
+    let bomb = super::decode::tests::brotli(&vec![0u8; 64 << 20], 5);
+    let mut res = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: {}\r\n\r\n",
+        bomb.len()
+    )
+    .into_bytes();
+    res.extend_from_slice(&bomb);
+    let mut peak = 0;
+    for c in res.chunks(1460) {
+        h.tc_data(c);
+        peak = peak.max(h.memory());
+    }
+    h.end();
+    assert_eq!(h.rec.files[0].data, b"hello brotli world");
+    assert_eq!(h.rec.http[0].response_body(), b"hello brotli world");
+    let t = &h.rec.http[1];
+    assert!(t.decompression_truncated && t.has_event(HttpEvent::CompressionBomb));
+    let f = &h.rec.files[1];
+    assert!(f.data.len() <= (1 << 20) + 32 * 1024, "{}", f.data.len());
+    assert_eq!(f.close.map(|c| c.status), Some(FileStatus::Truncated));
+    assert!(peak < 24 << 20, "peak parser memory {peak}");
 }

@@ -101,7 +101,7 @@ impl Headers {
     }
 
     /// Iterates `(name, value)` in first-seen order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone + '_ {
         self.list
             .iter()
             .map(|e| (e.name.get(&self.arena), e.value.get(&self.arena)))
@@ -372,6 +372,14 @@ impl HttpTx {
     /// The normalised path of the URI (no query, no fragment).
     pub fn uri_path(&self) -> Option<&[u8]> {
         self.has_uri_norm.then(|| self.uri_path.get(&self.uri_norm))
+    }
+    /// The name Suricata gives a file of this transaction when no Content-Disposition names it:
+    /// the normalised URI path, or libhtp's placeholder for a response without request.
+    pub fn file_path(&self) -> Option<&[u8]> {
+        if !self.req_seen {
+            return Some(URI_NOT_SEEN);
+        }
+        self.uri_path()
     }
     /// The request protocol string as sent (`HTTP/1.1`); `None` for HTTP/0.9-style requests.
     pub fn protocol(&self) -> Option<&[u8]> {

@@ -1,6 +1,8 @@
 //! SMB2/3 over NetBIOS session service (TCP 445 and 139): framing, the SMB2 header (compounded
 //! messages included), the commands that name things (NEGOTIATE, SESSION_SETUP with NTLMSSP,
-//! TREE_CONNECT, CREATE, READ, WRITE, CLOSE), SMB1 NEGOTIATE for detection, and SMB3 encrypted
+//! TREE_CONNECT, CREATE, READ, WRITE, CLOSE), SMB1 (`NT LM 0.12`: NEGOTIATE, SESSION_SETUP_ANDX,
+//! TREE_CONNECT_ANDX, NT_CREATE_ANDX, READ_ANDX/WRITE_ANDX file data, CLOSE and the other
+//! commands as plain request/response transactions, see `smb1.rs`), and SMB3 encrypted
 //! (transform header) messages counted but not parsed.
 //!
 //! Transactions follow Suricata: one per request/response pair, matched by message id
@@ -10,6 +12,7 @@
 //! (kinds [`crate::FileKind::SmbRead`] / [`crate::FileKind::SmbWrite`]) in arrival order;
 //! records larger than `smb.max_record_buffer` are streamed without being buffered.
 
+mod smb1;
 pub(crate) mod wire;
 
 #[cfg(test)]
@@ -22,6 +25,7 @@ use crate::config::AppConfig;
 use crate::parser::{AppParser, ParseCx, ParseResult, Probe, ProtocolInfo};
 use crate::sink::{AppTx, FileClose, FileId, FileKind, FileOpen, FileStatus};
 use crate::types::{AppProto, Direction, Transport, TxStage};
+pub use smb1::smb1_command_name;
 use wire::{HDR, Smb2Header, u16le, u32le, u64le};
 pub use wire::{
     Ntlmssp, command_name, dialect_string, disposition_name, filetime_to_unix, fuid_string,
@@ -127,6 +131,9 @@ pub struct SmbTx {
     pub response_done: bool,
     /// Events raised on this transaction.
     pub events: Vec<SmbEvent>,
+    /// An SMB1 transaction: `command` holds the SMB1 command in its high byte (as
+    /// [`SMB1_NEGOTIATE`]), ids are SMB1's (UID, TID, 2-byte FID in `file_id[..2]`).
+    pub smb1: bool,
 }
 
 impl SmbTx {
@@ -134,6 +141,8 @@ impl SmbTx {
     pub fn command_name(&self) -> Option<&'static str> {
         if self.command == SMB1_NEGOTIATE {
             Some("SMB1_COMMAND_NEGOTIATE_PROTOCOL")
+        } else if self.smb1 {
+            Some(smb1_command_name((self.command >> 8) as u8))
         } else {
             command_name(self.command)
         }
@@ -195,6 +204,10 @@ pub struct SmbParser {
     files: Vec<OpenFile>,
     /// Trees connected: (tree id, is a named pipe share).
     trees: Vec<(u32, bool)>,
+    /// SMB1: the dialect the NEGOTIATE response chose (copied into later SMB1 transactions).
+    smb1_dialect: Vec<u8>,
+    /// SMB1: share path of each connected tree (file transactions name it).
+    smb1_shares: Vec<(u32, Vec<u8>)>,
     next_tx: u64,
     dialect: Option<u16>,
     negotiated: bool,
@@ -264,6 +277,9 @@ impl SmbParser {
         if let Some(pos) = self.txs.iter().position(|t| t.tx_id == id) {
             let mut t = self.txs.remove(pos);
             t.dialect = self.dialect;
+            if t.smb1 && t.smb1_dialect.is_empty() {
+                t.smb1_dialect.clone_from(&self.smb1_dialect);
+            }
             cx.tx(AppTx::Smb(&t), TxStage::Complete);
         }
     }
@@ -756,6 +772,7 @@ impl SmbParser {
             return;
         };
         if cmd != 0x72 {
+            self.smb1_message(dir, msg, cx);
             return;
         }
         if flags & 0x80 != 0 {
@@ -826,6 +843,15 @@ impl SmbParser {
             if let Some(d) = idx.and_then(|i| tx.client_dialects.get(i)) {
                 tx.smb1_dialect = d.clone();
             }
+        }
+        if let Some(d) = self
+            .txs
+            .iter()
+            .find(|x| x.tx_id == t)
+            .map(|x| x.smb1_dialect.clone())
+            .filter(|d| !d.is_empty())
+        {
+            self.smb1_dialect = d;
         }
         self.complete(cx, t);
     }
@@ -1158,6 +1184,8 @@ impl AppParser for SmbParser {
             pending: Vec::new(),
             files: Vec::new(),
             trees: Vec::new(),
+            smb1_dialect: Vec::new(),
+            smb1_shares: Vec::new(),
             next_tx: 0,
             dialect: None,
             negotiated: false,

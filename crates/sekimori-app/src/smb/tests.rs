@@ -718,3 +718,218 @@ fn smb1_negotiate_answered_in_smb1() {
     assert_eq!(t.server_guid, Some([0xab; 16]));
     assert_eq!(h.layer.stats().smb.smb1_messages, 2);
 }
+
+// ---------------------------------------------------------------- SMB1 (NT LM 0.12)
+
+const UID1: u16 = 0x0800;
+const TID1: u16 = 0x0800;
+const FID1: u16 = 0x4000;
+
+/// An SMB1 message: header (unicode, NT status), parameter words, data bytes.
+fn smb1(cmd: u8, resp: bool, mid: u16, status: u32, words: &[u8], bytes: &[u8]) -> Vec<u8> {
+    let mut m = b"\xffSMB".to_vec();
+    m.push(cmd);
+    m.extend_from_slice(&status.to_le_bytes());
+    m.push(if resp { 0x98 } else { 0x18 });
+    m.extend_from_slice(&0xc801u16.to_le_bytes()); // unicode, NT status, extended security
+    m.extend_from_slice(&[0u8; 12]);
+    m.extend_from_slice(&TID1.to_le_bytes());
+    m.extend_from_slice(&0x1234u16.to_le_bytes()); // pid
+    m.extend_from_slice(&UID1.to_le_bytes());
+    m.extend_from_slice(&mid.to_le_bytes());
+    assert_eq!(m.len(), 32);
+    m.push((words.len() / 2) as u8);
+    m.extend_from_slice(words);
+    m.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    m.extend_from_slice(bytes);
+    m
+}
+
+fn smb1_session() -> Vec<(Direction, Vec<u8>)> {
+    // SESSION_SETUP_ANDX with an NTLMSSP AUTHENTICATE blob.
+    let blob = ntlm_auth("", "", "HOST");
+    let mut w = vec![0u8; 24];
+    w[0] = 0xff;
+    w[14..16].copy_from_slice(&(blob.len() as u16).to_le_bytes());
+    let setup = smb1(0x73, false, 2, 0, &w, &blob);
+    let setup_r = smb1(0x73, true, 2, 0, &[0xff, 0, 0, 0, 0, 0, 0, 0], &[]);
+    // TREE_CONNECT_ANDX: 1-byte password, then the path (unicode, aligned), then the service.
+    let mut w = vec![0xff, 0, 0, 0, 0, 0];
+    w.extend_from_slice(&1u16.to_le_bytes());
+    let mut b = vec![0u8]; // password
+    // bytes start at offset 32 + 1 + 8 + 2 = 43; after the password 44: already even.
+    b.extend_from_slice(&utf16("\\\\10.0.0.1\\PUBLIC"));
+    b.extend_from_slice(&[0, 0]);
+    b.extend_from_slice(b"?????\0");
+    let tree = smb1(0x75, false, 3, 0, &w, &b);
+    let tree_r = smb1(0x75, true, 3, 0, &[0xff, 0, 0, 0, 0, 0], b"A:\0");
+    // NT_CREATE_ANDX request: disposition 5 (overwrite-if) at word offset 35.
+    let mut w = vec![0u8; 48];
+    w[0] = 0xff;
+    w[35..39].copy_from_slice(&5u32.to_le_bytes());
+    let mut b = vec![0u8]; // pad: bytes start at 32 + 1 + 48 + 2 = 83 (odd)
+    b.extend_from_slice(&utf16("\\eicar"));
+    b.extend_from_slice(&[0, 0]);
+    let create = smb1(0xa2, false, 4, 0, &w, &b);
+    let mut w = vec![0u8; 68];
+    w[0] = 0xff;
+    w[5..7].copy_from_slice(&FID1.to_le_bytes());
+    let ft = 132_253_793_510_000_000u64; // 2020-02-05T12:29:11Z
+    for o in [11, 19, 27, 35] {
+        w[o..o + 8].copy_from_slice(&ft.to_le_bytes());
+    }
+    let create_r = smb1(0xa2, true, 4, 0, &w, &[]);
+    // WRITE_ANDX: data at DataOffset (from the header start).
+    let data = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR";
+    let mut w = vec![0u8; 28];
+    w[0] = 0xff;
+    w[4..6].copy_from_slice(&FID1.to_le_bytes());
+    w[20..22].copy_from_slice(&(data.len() as u16).to_le_bytes());
+    let doff = 32 + 1 + 28 + 2 + 1;
+    w[22..24].copy_from_slice(&(doff as u16).to_le_bytes());
+    let mut b = vec![0u8];
+    b.extend_from_slice(data);
+    let write = smb1(0x2f, false, 5, 0, &w, &b);
+    let write_r = smb1(
+        0x2f,
+        true,
+        5,
+        0,
+        &[0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        &[],
+    );
+    let mut w = FID1.to_le_bytes().to_vec();
+    w.extend_from_slice(&[0xff; 4]);
+    let close = smb1(0x04, false, 6, 0, &w, &[]);
+    let close_r = smb1(0x04, true, 6, 0, &[], &[]);
+    let disc = smb1(0x71, false, 7, 0, &[], &[]);
+    let disc_r = smb1(0x71, true, 7, 0, &[], &[]);
+    [
+        (ToServer, setup),
+        (ToClient, setup_r),
+        (ToServer, tree),
+        (ToClient, tree_r),
+        (ToServer, create),
+        (ToClient, create_r),
+        (ToServer, write),
+        (ToClient, write_r),
+        (ToServer, close),
+        (ToClient, close_r),
+        (ToServer, disc),
+        (ToClient, disc_r),
+    ]
+    .into_iter()
+    .map(|(d, m)| (d, nb(&m)))
+    .collect()
+}
+
+#[test]
+fn smb1_session_logs_commands_and_the_written_file() {
+    let h = run(&smb1_session());
+    let names: Vec<_> = h
+        .rec
+        .smb
+        .iter()
+        .map(|t| t.command_name().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "SMB1_COMMAND_SESSION_SETUP_ANDX",
+            "SMB1_COMMAND_TREE_CONNECT_ANDX",
+            "SMB1_COMMAND_NT_CREATE_ANDX",
+            "SMB1_COMMAND_WRITE_ANDX",
+            "SMB1_COMMAND_CLOSE",
+            "SMB1_COMMAND_TREE_DISCONNECT",
+        ]
+    );
+    let s = &h.rec.smb;
+    assert!(s.iter().all(|t| t.smb1));
+    assert_eq!(s[0].session_id, u64::from(UID1));
+    assert_eq!(
+        s[0].ntlmssp.as_ref().map(|n| n.host.clone()),
+        Some(b"HOST".to_vec())
+    );
+    assert_eq!(
+        s[1].share, b"\\10.0.0.1\\PUBLIC",
+        "one leading backslash, as Suricata"
+    );
+    assert_eq!(s[1].tree_id, u32::from(TID1));
+    assert_eq!(s[2].filename, b"\\eicar");
+    assert_eq!(s[2].disposition, Some(5));
+    assert_eq!(
+        s[2].file_id.map(|f| u16::from_le_bytes([f[0], f[1]])),
+        Some(FID1)
+    );
+    assert_eq!(
+        s[2].times.map(|t| filetime_to_unix(t[0])),
+        Some(1_580_905_751)
+    );
+    // The file transaction: no status, ids 0, name and share of its tree.
+    assert_eq!(s[3].status, None);
+    assert_eq!((s[3].session_id, s[3].tree_id), (0, 0));
+    assert_eq!(s[3].filename, b"\\eicar");
+    assert_eq!(s[3].share, b"\\10.0.0.1\\PUBLIC");
+    assert_eq!(s[3].file_dir, Some(ToServer));
+    assert_eq!(s[4].status, Some(0));
+    // The written data became a file, closed by CLOSE.
+    assert_eq!(h.rec.files.len(), 1);
+    let f = &h.rec.files[0];
+    assert_eq!(
+        (f.kind, f.name.as_slice()),
+        (FileKind::SmbWrite, &b"\\eicar"[..])
+    );
+    assert_eq!(f.data, b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR");
+    assert_eq!(f.close.map(|c| c.status), Some(FileStatus::Complete));
+}
+
+#[test]
+fn smb1_read_andx_streams_the_response_data() {
+    let mut parts = smb1_session();
+    parts.truncate(6); // through NT_CREATE_ANDX
+    let mut w = vec![0u8; 24];
+    w[0] = 0xff;
+    w[4..6].copy_from_slice(&FID1.to_le_bytes());
+    parts.push((ToServer, nb(&smb1(0x2e, false, 9, 0, &w, &[]))));
+    let data = b"file content";
+    let mut w = vec![0u8; 24];
+    w[0] = 0xff;
+    w[10..12].copy_from_slice(&(data.len() as u16).to_le_bytes());
+    let doff = 32 + 1 + 24 + 2;
+    w[12..14].copy_from_slice(&(doff as u16).to_le_bytes());
+    parts.push((ToClient, nb(&smb1(0x2e, true, 9, 0, &w, data))));
+    let h = run(&parts);
+    assert_eq!(h.rec.files.len(), 1);
+    assert_eq!(h.rec.files[0].kind, FileKind::SmbRead);
+    assert_eq!(h.rec.files[0].data, data);
+    let read = h
+        .rec
+        .smb
+        .iter()
+        .find(|t| t.command_name() == Some("SMB1_COMMAND_READ_ANDX"));
+    assert_eq!(read.map(|t| t.file_dir), Some(Some(ToClient)));
+}
+
+#[test]
+fn smb1_hostile_messages_do_not_panic() {
+    let base = smb1_session();
+    for (d, m) in &base {
+        for cut in 0..m.len() {
+            let mut v = m.clone();
+            v.truncate(cut.max(4));
+            // Fix the NetBIOS length so the cut message is a whole record.
+            let l = (v.len() - 4) as u32;
+            v[1..4].copy_from_slice(&[(l >> 16) as u8, (l >> 8) as u8, l as u8]);
+            let mut h = Harness::tcp(445);
+            h.data(*d, &v);
+            h.end();
+        }
+        let mut v = m.clone();
+        for b in v.iter_mut().skip(36) {
+            *b = 0xff;
+        }
+        let mut h = Harness::tcp(445);
+        h.data(*d, &v);
+        h.end();
+    }
+}

@@ -563,9 +563,8 @@ impl MimeParser {
                 }
             }
             Cte::Qp => {
-                if leaf.pending_crlf {
-                    out.extend_from_slice(b"\r\n");
-                }
+                // Suricata's decoder ends every decoded line that is not a soft break with CRLF,
+                // the one before the closing boundary too (unlike plain parts): so does this.
                 let mut l = line;
                 while let [r @ .., b' ' | b'\t'] = l {
                     l = r;
@@ -591,7 +590,9 @@ impl MimeParser {
                     out.push(c);
                     i += 1;
                 }
-                leaf.pending_crlf = eol && !soft;
+                if eol && !soft {
+                    out.extend_from_slice(b"\r\n");
+                }
             }
         }
         if out.is_empty() {

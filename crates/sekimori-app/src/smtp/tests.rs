@@ -127,15 +127,18 @@ fn check_full(h: &Harness) {
     assert_eq!(files.len(), 4);
     assert_eq!(files[0].kind, FileKind::MailBody);
     assert_eq!(
-        files[0].data,
-        b"See http://example.com/a = ok joined\r\n.dotted line"
+        files[0].data, b"See http://example.com/a = ok joined\r\n.dotted line\r\n",
+        "quoted-printable lines keep their CRLF, the last one too (as Suricata)"
     );
     assert_eq!(files[1].kind, FileKind::MailBody);
     assert_eq!(files[2].kind, FileKind::MailAttachment);
     assert_eq!(files[2].name, "café.bin".as_bytes());
     assert_eq!(files[2].data, B64_ATT);
     assert_eq!(files[3].name, "résumé.txt".as_bytes());
-    assert_eq!(files[3].data, "line one continues €\r\nline two".as_bytes());
+    assert_eq!(
+        files[3].data,
+        "line one continues €\r\nline two\r\n".as_bytes()
+    );
     for f in files {
         assert_eq!(f.close.unwrap().status, FileStatus::Complete);
         assert_eq!(f.close.unwrap().size, f.data.len() as u64);

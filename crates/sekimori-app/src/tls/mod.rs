@@ -195,6 +195,9 @@ struct DirState {
     resync: bool,
 }
 
+/// Most cipher suites gathered for the JA4 of repeated ClientHellos.
+const MAX_JA4_ITEMS: usize = 4096;
+
 /// The TLS parser of one flow.
 pub struct TlsParser {
     tx: TlsTx,
@@ -204,6 +207,10 @@ pub struct TlsParser {
     /// Complete was handed over.
     done: bool,
     seen: bool,
+    /// What Suricata's JA4 state holds after more than one ClientHello: it appends every
+    /// hello's cipher suites, extensions and signature algorithms (it is never reset), so the
+    /// JA4 of a repeated hello counts both. `None` until a second hello arrives.
+    ja4_acc: Option<Box<ClientHello>>,
 }
 
 /// A plausible record header at the start of `d` (used to resynchronise after a gap).
@@ -383,8 +390,28 @@ impl TlsParser {
                     // A second ClientHello (HelloRetryRequest, or a duplicate): the first one
                     // stays; a second SNI is Suricata's MULTIPLE_SNI_EXTENSIONS.
                     let (again, _) = ClientHello::from_parsed(ch);
-                    if first.sni.is_some() && again.sni.is_some() {
+                    let two_sni = first.sni.is_some() && again.sni.is_some();
+                    if self.ja4_acc.is_none() {
+                        self.ja4_acc = Some(Box::new(first.clone()));
+                    }
+                    if two_sni {
                         self.event(cx, dir, TlsEvent::MultipleSniExtensions);
+                    }
+                    let Some(acc) = self.ja4_acc.as_mut() else {
+                        return;
+                    };
+                    // Bounded: a flood of hellos cannot grow the lists without end.
+                    if acc.ciphers.len() < MAX_JA4_ITEMS {
+                        acc.ciphers.extend_from_slice(&again.ciphers);
+                        acc.extensions.extend_from_slice(&again.extensions);
+                        acc.signature_algorithms
+                            .extend_from_slice(&again.signature_algorithms);
+                        acc.supported_versions
+                            .extend_from_slice(&again.supported_versions);
+                        if acc.alpn.is_empty() {
+                            acc.alpn = again.alpn;
+                        }
+                        self.tx.ja4 = Some(acc.ja4());
                     }
                     return;
                 }
@@ -619,6 +646,7 @@ impl AppParser for TlsParser {
             early_data: false,
             done: false,
             seen: false,
+            ja4_acc: None,
         }
     }
 
@@ -659,7 +687,14 @@ impl AppParser for TlsParser {
     }
 
     fn memory(&self) -> usize {
-        std::mem::size_of::<Self>() + self.dirs.iter().map(|d| d.hs.capacity()).sum::<usize>()
+        std::mem::size_of::<Self>()
+            + self.dirs.iter().map(|d| d.hs.capacity()).sum::<usize>()
+            + self.ja4_acc.as_ref().map_or(0, |a| {
+                2 * (a.ciphers.capacity()
+                    + a.extensions.capacity()
+                    + a.signature_algorithms.capacity()
+                    + a.supported_versions.capacity())
+            })
     }
 }
 
