@@ -350,3 +350,70 @@ fn in_ips_mode_a_large_leak_is_blocked_and_its_flow_dropped() {
     assert_eq!(dlp_alerts(&eve)[0]["alert"]["action"], "allowed");
     assert!(of_type(&eve, "drop").is_empty());
 }
+
+/// Percent-encodes every byte that is not unreserved (as browsers encode form fields).
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[test]
+fn form_posts_and_json_apis_are_decoded_before_scanning() {
+    // A web form posting a person's record field by field, percent-encoded.
+    let mut body = String::new();
+    for i in 0..12 {
+        if i > 0 {
+            body.push('&');
+        }
+        body.push_str(&format!(
+            "{}={}&{}={}",
+            form_encode("氏名"),
+            form_encode(&format!("鈴木{i}郎")),
+            form_encode("基礎年金番号"),
+            form_encode(&format!("{:04}-{:06}", 3000 + i, 400_000 + i * 13))
+        ));
+    }
+    let t = post("203.0.113.5:80", &format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len()), body.as_bytes(), 700);
+    let (eve, raw) = run(&t);
+    let a = dlp_alerts(&eve);
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0]["dlp"]["findings"]["pension_number"]["count"], 12);
+    assert_eq!(a[0]["dlp"]["container"][0], "form");
+    assert!(!raw.contains("3000-400000"));
+
+    // A JSON API whose client escapes every non-ASCII character.
+    let esc = |s: &str| s.encode_utf16().map(|u| format!("\\u{u:04x}")).collect::<String>();
+    let mut json = String::from("[");
+    for i in 0..12 {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!(
+            "{{\"{}\":\"{}\",\"{}\":\"{:04}-{:06}\"}}",
+            esc("氏名"),
+            esc(&format!("鈴木{i}郎")),
+            esc("基礎年金番号"),
+            3000 + i,
+            400_000 + i * 13
+        ));
+    }
+    json.push(']');
+    let t = post("203.0.113.5:80", &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", json.len()), json.as_bytes(), 700);
+    let (eve, _) = run(&t);
+    let a = dlp_alerts(&eve);
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0]["dlp"]["findings"]["pension_number"]["count"], 12);
+    assert_eq!(a[0]["dlp"]["container"][0], "json");
+
+    // The same numbers with no keyword anywhere (escaped or not) are not pension numbers.
+    let plain = (0..12).map(|i| format!("id={:04}-{:06}", 3000 + i, 400_000 + i * 13)).collect::<Vec<_>>().join("&");
+    let t = post("203.0.113.5:80", &format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", plain.len()), plain.as_bytes(), 700);
+    let (eve, _) = run(&t);
+    assert!(dlp_alerts(&eve).iter().all(|a| a["dlp"]["findings"].get("pension_number").is_none()), "{:#?}", dlp_alerts(&eve));
+
+    // Without decoding the escaped keyword would hide them (what this layer exists to avoid).
+    let t = post("203.0.113.5:80", &format!("Content-Type: text/plain\r\nContent-Length: {}\r\n", body.len()), body.as_bytes(), 700);
+    let (eve, _) = run(&t);
+    assert!(dlp_alerts(&eve).iter().all(|a| a["dlp"]["findings"].get("pension_number").is_none()));
+}

@@ -22,6 +22,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod body;
 pub mod container;
 pub mod detectors;
 pub mod encoding;
@@ -33,6 +34,7 @@ pub(crate) mod xml;
 
 use serde::{Deserialize, Serialize};
 
+pub use body::{BodyDecoder, BodyEncoding};
 pub use container::{ContainerError, FileReport};
 pub use detectors::custom::CustomDetector;
 pub use detectors::{Detector, Match, Validation};

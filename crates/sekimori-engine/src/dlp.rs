@@ -6,7 +6,7 @@
 use crate::config::DlpPolicy;
 use sekimori_app::{FileClose, FileId, FileKind, FileOpen, FlowCtx};
 use sekimori_behavior::HomeNet;
-use sekimori_dlp::{Confidence, Dlp, Findings, Scanner};
+use sekimori_dlp::{BodyDecoder, BodyEncoding, Confidence, Dlp, Findings, Scanner};
 use sekimori_flow::Direction;
 use std::collections::HashMap;
 
@@ -24,6 +24,8 @@ struct Open {
     to_server: bool,
     order: u64,
     proto: &'static str,
+    /// Undoes form or JSON escaping of request bodies before the detectors see them.
+    decoder: BodyDecoder,
 }
 
 /// One finished transfer that deserves an alert.
@@ -47,6 +49,8 @@ pub(crate) struct DlpLayer {
     policy: DlpPolicy,
     open: HashMap<(u64, FileId), Open>,
     next: u64,
+    /// Decoded bytes of the chunk being fed (reused).
+    buf: Vec<u8>,
     /// Off: nothing is scanned (`layers.dlp = false`).
     pub enabled: bool,
     /// Bodies scanned.
@@ -57,7 +61,7 @@ pub(crate) struct DlpLayer {
 
 impl DlpLayer {
     pub(crate) fn new(dlp: Dlp, home: HomeNet, policy: DlpPolicy) -> Self {
-        DlpLayer { dlp, home, policy, open: HashMap::new(), next: 0, enabled: true, scanned: 0, alerts: 0 }
+        DlpLayer { dlp, home, policy, open: HashMap::new(), next: 0, buf: Vec::new(), enabled: true, scanned: 0, alerts: 0 }
     }
 
     /// Switches the layer on or off.
@@ -102,21 +106,38 @@ impl DlpLayer {
         scanner.set_file_name((!name.is_empty()).then_some(name.as_str()));
         self.next += 1;
         let multipart = f.kind == FileKind::FormPart;
-        self.open.insert((flow.id, f.id), Open { scanner, name, multipart, to_server, order: self.next, proto: f.proto.name() });
+        // Form posts and JSON APIs escape text; a part of a multipart body is a file as sent.
+        let enc = if multipart { BodyEncoding::Plain } else { BodyEncoding::from_content_type(f.content_type) };
+        let decoder = BodyDecoder::new(enc);
+        self.open.insert((flow.id, f.id), Open { scanner, name, multipart, to_server, order: self.next, proto: f.proto.name(), decoder });
     }
 
     pub(crate) fn data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
         if let Some(o) = self.open.get_mut(&(flow.id, id)) {
-            o.scanner.feed(data);
+            if o.decoder.encoding() == BodyEncoding::Plain {
+                o.scanner.feed(data);
+            } else {
+                self.buf.clear();
+                o.decoder.feed(data, &mut self.buf);
+                o.scanner.feed(&self.buf);
+            }
         }
     }
 
     pub(crate) fn close(&mut self, flow: &FlowCtx<'_>, id: FileId, _end: &FileClose) -> Option<DlpVerdict> {
         let mut o = self.open.remove(&(flow.id, id))?;
         self.scanned += 1;
+        self.buf.clear();
+        o.decoder.finish(&mut self.buf);
+        o.scanner.feed(&self.buf);
         let mut f = o.scanner.finish();
         if o.multipart {
             f.container.insert(0, "multipart".into());
+        }
+        match o.decoder.encoding() {
+            BodyEncoding::FormUrlEncoded => f.container.insert(0, "form".into()),
+            BodyEncoding::Json => f.container.insert(0, "json".into()),
+            BodyEncoding::Plain => {}
         }
         f.direction = Some(if o.to_server { "to_server" } else { "to_client" }.into());
         if !o.name.is_empty() {
