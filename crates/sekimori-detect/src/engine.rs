@@ -914,7 +914,20 @@ impl Builder {
         }
         // A rule for an app protocol with no buffer at all is a packet rule that requires the
         // flow's protocol (Suricata alerts on the packet, without a transaction).
-        let tx = (r.app_proto.is_some() && !r.lists.is_empty())
+        // File keywords are served on a finished file with its name only (no transaction
+        // buffers, no file data): a rule that needs both could never fire.
+        if conds.iter().any(|c| matches!(c, Cond::File(_)))
+            && r.lists.iter().any(|l| l.buffer != Buffer::FileName)
+        {
+            return Err("file keywords combined with other buffers are not supported yet".into());
+        }
+        // DNS rules with payload lists only inspect the packet (a DNS transaction has no
+        // stream data); other app-protocol payload rules inspect the transaction's stream.
+        let dns_payload_only = r.app_proto == Some(AppProto::Dns)
+            && r.lists
+                .iter()
+                .all(|l| l.buffer.info().kind == BufferKind::Payload);
+        let tx = (r.app_proto.is_some() && !r.lists.is_empty() && !dns_payload_only)
             || r.lists
                 .iter()
                 .any(|l| l.buffer.info().kind == BufferKind::App)

@@ -1048,6 +1048,7 @@ fn file_keywords_match_the_file_of_the_call() {
         r#"alert http any any -> any any (file.name; content:"/r.pdf"; endswith; sid:9;)"#,
         "alert http any any -> any any (filemd5:broken.md5; sid:10;)",
         "alert http any any -> any any (filemd5:missing.md5; sid:11;)",
+        r#"alert http any any -> any any (http.uri; content:".exe"; filemagic:"PE32"; sid:12;)"#,
     ];
     let set = load_str(
         &rules.join("\n"),
@@ -1058,7 +1059,7 @@ fn file_keywords_match_the_file_of_the_call() {
     let e = DetectEngine::from_rules_in(&set.rules, std::slice::from_ref(&dir));
     // unreadable or malformed lists skip the rule
     let skipped: Vec<u32> = e.skipped().iter().map(|s| s.sid).collect();
-    assert_eq!(skipped, [10, 11]);
+    assert_eq!(skipped, [10, 11, 12]);
     assert!((0..e.len() as RuleId).any(|i| e.meta(i).is_some_and(|m| m.sid == 8 && m.filestore)));
     let md5 = [
         0xe1, 0x9c, 0x12, 0x83, 0xc9, 0x25, 0xb3, 0x20, 0x66, 0x85, 0xff, 0x52, 0x2a, 0xcf, 0xe3,
@@ -1145,4 +1146,20 @@ fn negated_app_layer_protocol_waits_for_detection() {
     assert!(sids(&e, &info, &Buffers::packet(b"x")).is_empty());
     info.app_proto = Some(AppProto::Tls);
     assert_eq!(sids(&e, &info, &Buffers::packet(b"x")), [1]);
+}
+
+#[test]
+fn base64_decode_follows_a_legacy_modifier() {
+    // `content:"arg"; http_uri; base64_decode:...relative` decodes from the URI (Suricata puts
+    // base64_decode in the list of the last content).
+    let rule = r#"alert http any any -> any any (content:"arg"; http_uri; base64_decode:bytes 17, offset 1, relative; base64_data; content:"thisisatest"; sid:1;)"#;
+    let r = Rule::parse(rule, &Vars::suricata_defaults()).unwrap();
+    assert!(r.list(Buffer::Payload).is_none());
+    let e = engine(&[rule]);
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.add(Buffer::HttpUri, b"/?arg=dGhpc2lzYXRlc3QK");
+    assert_eq!(sids(&e, &http_info(), &bufs), [1]);
+    let mut bufs = Buffers::new(Scope::Transaction);
+    bufs.add(Buffer::HttpUri, b"/?arg=dG9hc3Q=");
+    assert!(sids(&e, &http_info(), &bufs).is_empty());
 }

@@ -870,6 +870,92 @@ mod tests {
         assert_eq!(after_first_line(b"\n"), b"");
     }
 
+    /// Loads `rules` (IPS mode) from a temporary file.
+    fn sigs_of(rules: &str, tag: &str) -> Signatures {
+        let dir = std::env::temp_dir()
+            .join(format!("sekimori-sigs-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let f = dir.join("t.rules");
+        std::fs::write(&f, rules).expect("write");
+        let mut l = Signatures::load(&[f], &["10.0.0.0/8".to_string()], &DetectSection::default());
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        l.sigs.ips = true;
+        l.sigs
+    }
+
+    /// Inspects one to-server TCP (6) or UDP (17) packet of a flow; returns the sids alerted.
+    fn run(sigs: &mut Signatures, ip_proto: u8, payload: &[u8], fs: &mut FlowState) -> usize {
+        let mut eve = EveWriter::new(Box::new(std::io::sink()));
+        let mut alerts = AlertOut::new();
+        let info = PacketInfo {
+            ip_version: 4,
+            src: sekimori_decode::Addr::v4([10, 0, 0, 1]),
+            dst: sekimori_decode::Addr::v4([192, 0, 2, 1]),
+            sport: 40000,
+            dport: 80,
+            ip_proto,
+            flow: Some(flow_facts(Direction::ToServer, true)),
+            ..PacketInfo::default()
+        };
+        let header = Header {
+            ts: Timestamp(0),
+            flow_id: Some(1),
+            pcap_cnt: Some(1),
+            event_type: "alert",
+            vlan: &[],
+            endpoints: None,
+        };
+        let before = sigs.alerts;
+        sigs.packet(&mut Out { eve: &mut eve, alerts: &mut alerts }, header, &info, payload, Some(fs), None);
+        (sigs.alerts - before) as usize
+    }
+
+    #[test]
+    fn drops_apply_to_the_packet_or_the_flow_as_suricata() {
+        let mut sigs = sigs_of(
+            "drop ip any any -> any any (flow:stateless; dsize:9; sid:1;)\n\
+             drop tcp any any -> any any (content:\"flow\"; sid:2;)\n\
+             drop udp any any -> any any (content:\"udp\"; sid:3;)\n\
+             drop tcp any any -> any any (content:\"quiet\"; noalert; sid:4;)\n",
+            "drop",
+        );
+        let mut fs = FlowState::new();
+        assert_eq!(run(&mut sigs, 6, b"pkt-pkt-p", &mut fs), 1);
+        let d = sigs.dropped.take().expect("drop");
+        assert_eq!((d.sid, d.flow, d.threshold), (1, false, false));
+        assert_eq!(run(&mut sigs, 6, b"flow", &mut fs), 1);
+        let d = sigs.dropped.take().expect("drop");
+        assert_eq!((d.sid, d.flow), (2, true));
+        assert_eq!(run(&mut sigs, 17, b"udp", &mut fs), 1);
+        assert!(!sigs.dropped.take().expect("drop").flow);
+        // noalert: no alert, but the drop happens
+        assert_eq!(run(&mut sigs, 6, b"quiet", &mut fs), 0);
+        assert_eq!(sigs.dropped.take().map(|d| d.sid), Some(4));
+        assert_eq!(run(&mut sigs, 6, b"nothing", &mut fs), 0);
+        assert!(sigs.dropped.is_none());
+    }
+
+    #[test]
+    fn a_flow_pass_stops_inspection() {
+        let mut sigs = sigs_of(
+            "pass tcp 10.0.0.0/8 any -> any 80 (sid:1;)\n\
+             drop ip any any -> any any (flow:stateless; sid:2;)\n",
+            "pass",
+        );
+        let mut fs = FlowState::new();
+        assert_eq!(run(&mut sigs, 6, b"a", &mut fs), 0);
+        assert!(std::mem::take(&mut sigs.passed_flow));
+        assert!(fs.passed && sigs.dropped.is_none());
+        // later packets of the flow are not inspected
+        assert_eq!(run(&mut sigs, 6, b"b", &mut fs), 0);
+        assert!(!sigs.passed_flow && sigs.dropped.is_none());
+        // another flow (UDP: the pass rule does not apply) is dropped packet by packet
+        let mut other = FlowState::new();
+        assert_eq!(run(&mut sigs, 17, b"c", &mut other), 1);
+        assert!(!sigs.dropped.take().expect("drop").flow);
+        assert!(!other.passed);
+    }
+
     #[test]
     fn threshold_file_is_found_beside_the_rules() {
         let dir = std::env::temp_dir().join(format!("sekimori-detect-test-{}", std::process::id()));

@@ -1321,7 +1321,18 @@ fn apply(b: &mut Builder<'_>, kw: &str, raw_value: Option<&str>) -> Result<()> {
         }
         "base64_decode" => {
             let d = parse_base64_decode(v.text)?;
-            b.push(Match::Base64Decode(d));
+            // As Suricata: without a sticky buffer it goes to the list of the last content
+            // (which a legacy modifier such as `http_uri` may have moved), else the payload.
+            let target = match (&b.sticky, b.last_content) {
+                (None, Some((li, _))) => b.lists.get_mut(li),
+                _ => None,
+            };
+            match target {
+                Some(l) => l.matches.push(Match::Base64Decode(d)),
+                None => {
+                    b.push(Match::Base64Decode(d));
+                }
+            }
         }
         "base64_data" => {
             let has_decode = b.lists.iter().any(|l| {
