@@ -7,7 +7,7 @@
 #   flow     + defragmentation and the flow table
 #   full     + TCP reassembly, protocols, files, DLP and behaviour (every layer, no rules)
 # then what each layer costs, as a ratio to `full` from the same run:
-#   -dlp, -behavior   full with that layer switched off (layers.X=false)
+#   -dlp, -behavior, -inspect   full with that layer switched off (layers.X=false)
 #   +yara             full with YARA_RULES (default bench/yara/bench.yar) on every file
 #   +et-open          full with the ET Open ruleset loaded (-S ../shared/data/rules/et-open.rules)
 # Max RSS comes from /usr/bin/time.
@@ -79,7 +79,7 @@ layer_row() {
 }
 printf '\n%-13s %9s %10s %12s %14s\n' layers seconds MB/s "vs full" "max RSS (MiB)"
 layer_row full "$t_full" "$rss_full"
-for layer in dlp behavior; do
+for layer in dlp behavior inspect; do
     read -r t rss < <(measure "$bin" analyze -q -l "$OUT/log" --set "layers.$layer=false" "$corpus")
     layer_row "-$layer" "$t" "$rss"
 done

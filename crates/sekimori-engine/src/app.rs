@@ -310,7 +310,14 @@ impl EveApp<'_> {
             std::mem::swap(&mut ep.sport, &mut ep.dport);
         }
         let Some(sigs) = self.sigs.as_deref_mut() else { return Vec::new() };
-        let (alerted, sids) = sigs.inspect_file(&mut Out { eve: self.eve, alerts: self.alerts }, header, flow, t, self.detect_flow.as_deref_mut());
+        // HTTP bodies are `file.data` of their transaction already; mail attachments and SMB
+        // files get theirs here, from the bytes the inspection layer kept.
+        let data = match t.proto {
+            AppProto::Smtp | AppProto::Smb => self.inspect.kept_data(t.flow_id, t.id),
+            _ => None,
+        };
+        let (alerted, sids) =
+            sigs.inspect_file(&mut Out { eve: self.eve, alerts: self.alerts }, header, flow, t, data, self.detect_flow.as_deref_mut());
         self.alerted |= alerted;
         sids
     }

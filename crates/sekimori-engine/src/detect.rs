@@ -338,6 +338,7 @@ impl Signatures {
         header: Header<'_>,
         flow: &FlowCtx<'_>,
         file: &TrackedFile,
+        data: Option<&[u8]>,
         mut state: Option<&mut FlowState>,
     ) -> (bool, Vec<u32>) {
         if state.as_deref().is_some_and(|s| s.passed) {
@@ -349,6 +350,9 @@ impl Signatures {
         info.flow = Some(flow_facts(file.dir, true));
         let mut bufs = Buffers::new(Scope::Transaction);
         bufs.add(Buffer::FileName, &file.name);
+        if let Some(d) = data {
+            bufs.add(Buffer::FileData, d);
+        }
         bufs.file = Some(FileFacts {
             name: &file.name,
             magic: file.magic.as_deref(),

@@ -69,6 +69,11 @@ impl InspectLayer {
         }
     }
 
+    /// The bytes kept of a file still open (the first `max_file_size`), for rules' `file.data`.
+    pub(crate) fn kept_data(&self, flow_id: u64, id: FileId) -> Option<&[u8]> {
+        self.open.get(&(flow_id, id)).map(|(scan, _)| scan.data())
+    }
+
     /// A file the tracker finished: its report, and the download verdict on it. `host` is the
     /// HTTP Host of the flow; `first_seen` says nobody in the baseline used that name.
     pub(crate) fn close(&mut self, t: &TrackedFile, host: Option<&str>, first_seen: bool) -> Option<Closed> {

@@ -3,15 +3,15 @@
 //!
 //! | check | signature_id |
 //! |---|---|
-//! | `rlo_filename` | 8040005 |
-//! | `double_extension` | 8040004 |
-//! | `exe_in_archive` | 8040003 |
-//! | `exe_attachment` | 8040002 |
-//! | `shortcut_attachment` | 8040006 |
-//! | `office_macro` | 8040007 |
-//! | `link_mismatch` | 8040001 |
-//! | `freemail_spoof` | 8040008 |
-//! | `reply_to_mismatch` | 8040009 |
+//! | `rlo_filename` | 8060005 |
+//! | `double_extension` | 8060004 |
+//! | `exe_in_archive` | 8060003 |
+//! | `exe_attachment` | 8060002 |
+//! | `shortcut_attachment` | 8060006 |
+//! | `office_macro` | 8060007 |
+//! | `link_mismatch` | 8060001 |
+//! | `freemail_spoof` | 8060008 |
+//! | `reply_to_mismatch` | 8060009 |
 //!
 //! The alert's signature_id is that of the first check that fired in the order of this
 //! table. Severity from the combination ("weapon" = exe_attachment, exe_in_archive,
@@ -71,18 +71,18 @@ impl MailCheck {
             MailCheck::ReplyToMismatch => "reply_to_mismatch",
         }
     }
-    /// The built-in signature id (8040000–8049999).
+    /// The built-in signature id (8060000–8069999).
     pub fn signature_id(self) -> u32 {
         match self {
-            MailCheck::LinkMismatch => 8_040_001,
-            MailCheck::ExeAttachment => 8_040_002,
-            MailCheck::ExeInArchive => 8_040_003,
-            MailCheck::DoubleExtension => 8_040_004,
-            MailCheck::RloFilename => 8_040_005,
-            MailCheck::ShortcutAttachment => 8_040_006,
-            MailCheck::OfficeMacro => 8_040_007,
-            MailCheck::FreemailSpoof => 8_040_008,
-            MailCheck::ReplyToMismatch => 8_040_009,
+            MailCheck::LinkMismatch => 8_060_001,
+            MailCheck::ExeAttachment => 8_060_002,
+            MailCheck::ExeInArchive => 8_060_003,
+            MailCheck::DoubleExtension => 8_060_004,
+            MailCheck::RloFilename => 8_060_005,
+            MailCheck::ShortcutAttachment => 8_060_006,
+            MailCheck::OfficeMacro => 8_060_007,
+            MailCheck::FreemailSpoof => 8_060_008,
+            MailCheck::ReplyToMismatch => 8_060_009,
         }
     }
     fn weapon(self) -> bool {
@@ -621,7 +621,7 @@ mod tests {
         );
         let v = v.unwrap();
         assert_eq!(v.severity, 1);
-        assert_eq!(v.signature_id, 8_040_004);
+        assert_eq!(v.signature_id, 8_060_004);
         assert!(v.signature.contains("請求書.doc.exe"), "{}", v.signature);
         assert!(v.signature.contains("203.0.113.5"), "{}", v.signature);
         assert_eq!(v.links.len(), 1);
@@ -734,7 +734,7 @@ mod tests {
         let v = i.mail(&info("Nenkin Center <abc@gmx.de>", "hello", &[]), &[]);
         assert_eq!(checks(&v), ["freemail_spoof"]);
         assert_eq!(v.as_ref().unwrap().severity, 3);
-        assert_eq!(v.unwrap().signature_id, 8_040_008);
+        assert_eq!(v.unwrap().signature_id, 8_060_008);
         // Subject claims the domain.
         let v = i.mail(
             &info("a@gmail.com", "nenkin.go.jp からのお知らせ", &[]),
@@ -766,7 +766,7 @@ mod tests {
         let v = i.mail(&m, &[]).unwrap();
         assert_eq!(v.checks, [MailCheck::ReplyToMismatch]);
         assert_eq!(v.severity, 4);
-        assert_eq!(v.signature_id, 8_040_009);
+        assert_eq!(v.signature_id, 8_060_009);
         assert_eq!(v.reply_to_domain.as_deref(), Some("other-domain.example"));
         m.reply_to = Some(b"sales@mail.vendor.example".to_vec());
         assert_eq!(i.mail(&m, &[]), None);
@@ -853,7 +853,7 @@ mod tests {
         );
         let v = i.mail(&m, &[exe]).unwrap();
         assert_eq!(v.severity, 1);
-        assert_eq!(v.signature_id, 8_040_002);
+        assert_eq!(v.signature_id, 8_060_002);
         for from in [
             "",
             "<>",

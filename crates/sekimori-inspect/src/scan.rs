@@ -187,6 +187,12 @@ impl FileScan {
         self.buf.len()
     }
 
+    /// The bytes kept so far (the first `max_file_size` bytes of the file), e.g. for rules'
+    /// `file.data`.
+    pub fn data(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Finishes the scan. `hashes`: digests of the whole file computed by the caller (the
     /// file tracker); without them, digests are computed here from the kept bytes when the
     /// file was not truncated (SHA-256 always, MD5/SHA-1 when a hash list holds such digests).
