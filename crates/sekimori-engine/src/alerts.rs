@@ -46,6 +46,24 @@ pub(crate) struct AlertFields<'a> {
     pub kind: &'a str,
 }
 
+impl<'a> AlertFields<'a> {
+    /// A built-in detector's alert (gid 1, rev 1, logged only): mail and file inspection.
+    pub(crate) fn builtin(sid: u32, signature: &'a str, severity: u8, layer: &'static str, kind: &'a str) -> Self {
+        AlertFields {
+            action: AlertAction::Allowed,
+            drop_rule: false,
+            gid: 1,
+            sid: sid.into(),
+            rev: 1,
+            signature,
+            category: "Potentially Bad Traffic",
+            severity,
+            layer,
+            kind,
+        }
+    }
+}
+
 /// An alert remembered for the incident builder.
 pub(crate) struct Raised {
     pub ts: Timestamp,

@@ -96,6 +96,19 @@ impl EveApp<'_> {
 }
 
 impl EveApp<'_> {
+    /// A record header for a file: oriented as the packets that carried it (a download goes
+    /// from the server to the client).
+    fn file_header<'f>(&self, flow: &FlowCtx<'f>, t: &TrackedFile, event_type: &'f str) -> Header<'f> {
+        let mut header = self.header(flow, event_type);
+        if t.dir == Direction::ToClient
+            && let Some(ep) = header.endpoints.as_mut()
+        {
+            std::mem::swap(&mut ep.src, &mut ep.dst);
+            std::mem::swap(&mut ep.sport, &mut ep.dport);
+        }
+        header
+    }
+
     /// Hands every file the tracker finished to the layers that judge files, and writes its
     /// `fileinfo` record.
     pub(crate) fn write_closed_files(&mut self, flow: &FlowCtx<'_>) {
@@ -107,14 +120,7 @@ impl EveApp<'_> {
             if !log {
                 continue;
             }
-            let mut header = self.header(flow, "fileinfo");
-            // Oriented as the packets that carried the file.
-            if t.dir == Direction::ToClient
-                && let Some(ep) = header.endpoints.as_mut()
-            {
-                std::mem::swap(&mut ep.src, &mut ep.dst);
-                std::mem::swap(&mut ep.sport, &mut ep.dport);
-            }
+            let header = self.file_header(flow, &t, "fileinfo");
             let (md5, sha1, sha256) = (t.md5, t.sha1, t.sha256);
             let rec = FileInfoRecord {
                 header,
@@ -171,26 +177,9 @@ impl EveApp<'_> {
             return yara;
         }
         self.alerted = true;
-        let mut header = self.header(flow, "alert");
-        if t.dir == Direction::ToClient
-            && let Some(ep) = header.endpoints.as_mut()
-        {
-            std::mem::swap(&mut ep.src, &mut ep.dst);
-            std::mem::swap(&mut ep.sport, &mut ep.dport);
-        }
+        let header = self.file_header(flow, t, "alert");
         let kind = v.reason.first().map_or("file", |r| r.as_str());
-        let fields = AlertFields {
-            action: AlertAction::Allowed,
-            drop_rule: false,
-            gid: 1,
-            sid: v.signature_id.into(),
-            rev: 1,
-            signature: &v.signature,
-            category: "Potentially Bad Traffic",
-            severity: v.severity,
-            layer: "file",
-            kind,
-        };
+        let fields = AlertFields::builtin(v.signature_id, &v.signature, v.severity, "file", kind);
         let proto = t.proto.name();
         self.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(t.tx_id), &fields, |o| {
             o.serde("file", &v);
@@ -208,18 +197,7 @@ impl EveApp<'_> {
         self.alerted = true;
         let header = self.header(flow, "alert");
         let kind = v.checks.first().map_or("mail", |c| c.as_str());
-        let fields = AlertFields {
-            action: AlertAction::Allowed,
-            drop_rule: false,
-            gid: 1,
-            sid: v.signature_id.into(),
-            rev: 1,
-            signature: &v.signature,
-            category: "Potentially Bad Traffic",
-            severity: v.severity,
-            layer: "mail",
-            kind,
-        };
+        let fields = AlertFields::builtin(v.signature_id, &v.signature, v.severity, "mail", kind);
         self.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(tx_id), &fields, |o| {
             o.serde("mail", &v);
             o.str("app_proto", "smtp");
@@ -301,14 +279,7 @@ impl EveApp<'_> {
     /// The signature layer's file keywords on a finished file; returns the sids of the
     /// `filestore` rules that matched it.
     fn inspect_file(&mut self, flow: &FlowCtx<'_>, t: &TrackedFile) -> Vec<u32> {
-        let mut header = self.header(flow, "alert");
-        // Oriented as the packets that carried the file, as the fileinfo record.
-        if t.dir == Direction::ToClient
-            && let Some(ep) = header.endpoints.as_mut()
-        {
-            std::mem::swap(&mut ep.src, &mut ep.dst);
-            std::mem::swap(&mut ep.sport, &mut ep.dport);
-        }
+        let header = self.file_header(flow, t, "alert");
         let Some(sigs) = self.sigs.as_deref_mut() else { return Vec::new() };
         // HTTP bodies are `file.data` of their transaction already; mail attachments and SMB
         // files get theirs here, from the bytes the inspection layer kept.
