@@ -184,3 +184,36 @@ rule Never_Matches { strings: $a = "this string is not in the sample" condition:
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("emdivi.yar"), "{err}");
 }
+
+#[test]
+fn executable_from_a_domain_no_one_has_used_alerts_once_a_baseline_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    // A week in which the office fetches pages from its usual vendor site.
+    let mut week = Trace::new(Link::Ethernet);
+    for day in 0..8u32 {
+        // The days before the downloads below (the fixture clock starts at 1,700,000,000).
+        week.at(sekimori_fixtures::Ts::new(1_700_000_000 - (8 - day) * 86_400, 0));
+        let mut s = TcpSession::new(ep(&format!("192.168.1.23:{}", 49600 + day)), ep("203.0.113.80:80")).mss(1400);
+        let req = "GET /news.html HTTP/1.1\r\nHost: download.example-vendor.co.jp\r\n\r\n";
+        s.handshake(&mut week).client(&mut week, req.as_bytes()).server(&mut week, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello").close(&mut week);
+    }
+    let pcap = dir.path().join("week.pcap");
+    week.write_pcap(&pcap).unwrap();
+    let out = common::sekimori(&["baseline", "learn", "-q", "-l", dir.path().join("learn").to_str().unwrap(), "--state", state.to_str().unwrap(), pcap.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let exe = pe(&[0x90; 20_000], false);
+    let state_arg = ["--state", state.to_str().unwrap()];
+    let mut t = download("198.51.100.30:80", "update.kaisha-example.net", "/tools/viewer.exe", "application/octet-stream", &exe);
+    let eve = run(dir.path(), "new.pcap", &t, &state_arg);
+    let files = alerts_of(&eve, "file");
+    assert_eq!(files.len(), 1, "{files:#?}");
+    assert!(files[0]["file"]["reason"].to_string().contains("exe_from_first_seen_domain"), "{}", files[0]);
+    assert_eq!(files[0]["file"]["host"], "update.kaisha-example.net");
+
+    // The same file from the site everyone uses is not suspect.
+    t = download("203.0.113.80:80", "download.example-vendor.co.jp", "/tools/viewer.exe", "application/octet-stream", &exe);
+    let eve = run(dir.path(), "known.pcap", &t, &state_arg);
+    assert!(alerts_of(&eve, "file").is_empty(), "{:#?}", alerts_of(&eve, "file"));
+}
