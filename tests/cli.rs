@@ -295,3 +295,26 @@ fn baseline_survives_restarts_and_a_corrupt_state_is_rebuilt() {
     assert!(err.contains("warning"), "{err}");
     assert!(state.join("behavior.db").is_file());
 }
+
+#[test]
+fn a_rule_that_does_not_load_is_reported_and_skipped_or_fatal_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("local.rules");
+    std::fs::write(
+        &rules,
+        "alert tcp any any -> any any (msg:\"bad\"; pcre:\"/(/\"; sid:1;)\nalert tcp any any -> any any (msg:\"ok\"; content:\"x\"; sid:2;)\n",
+    )
+    .unwrap();
+    let r = rules.to_str().unwrap();
+    // The run goes on with the rules that load, and says what it left out (also when the
+    // behaviour baseline reports warnings of its own).
+    let (out, _) = analyze(dir.path(), &["-S", r], &[sample()]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 rule(s) failed to load"), "{err}");
+    // With --init-errors-fatal, as Suricata's flag: exit code 1 and the rule's file and line.
+    let (out, _) = analyze(dir.path(), &["-S", r, "--init-errors-fatal"], &[sample()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("local.rules:1:"), "{err}");
+}

@@ -5,8 +5,9 @@
 
 use sekimori_capture::Timestamp;
 use sekimori_decode::Addr;
+use sekimori_eve::format::proto_name;
 use sekimori_eve::tls::validity_string;
-use sekimori_eve::{EveWriter, Header, Obj};
+use sekimori_eve::{EveWriter, Header, Obj, addr_string};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -171,9 +172,17 @@ impl AlertOut {
             a.gid, a.sid, a.rev, a.signature, a.severity
         );
         if let Some(ep) = header.endpoints {
-            let _ = write!(line, "{{{}}} ", proto_name(ep.proto));
+            // Protocol and addresses spelt as in the EVE records.
+            match proto_name(ep.proto) {
+                Some(p) => {
+                    let _ = write!(line, "{{{p}}} ");
+                }
+                None => {
+                    let _ = write!(line, "{{PROTO:{:03}}} ", ep.proto);
+                }
+            }
             let (sp, dp) = (ep.sport.unwrap_or(0), ep.dport.unwrap_or(0));
-            let _ = write!(line, "{}:{sp} -> {}:{dp}", fmt_addr(ep.src), fmt_addr(ep.dst));
+            let _ = write!(line, "{}:{sp} -> {}:{dp}", addr_string(ep.src), addr_string(ep.dst));
         }
         line.push('\n');
         if let Some(f) = self.fast.as_mut()
@@ -191,22 +200,6 @@ impl AlertOut {
             self.fast_errors += 1;
         }
     }
-}
-
-fn proto_name(p: u8) -> String {
-    match p {
-        1 => "ICMP".into(),
-        6 => "TCP".into(),
-        17 => "UDP".into(),
-        58 => "IPV6-ICMP".into(),
-        132 => "SCTP".into(),
-        47 => "GRE".into(),
-        n => format!("PROTO:{n:03}"),
-    }
-}
-
-fn fmt_addr(a: Addr) -> String {
-    a.to_ip().to_string()
 }
 
 /// `MM/DD/YYYY` and `HH:MM:SS.uuuuuu` of a timestamp (UTC, like the EVE timestamps).

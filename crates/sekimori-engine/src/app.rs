@@ -30,6 +30,25 @@ use sekimori_eve::{AnomalyRecord, Endpoints, EveWriter, Header, Obj, write_anoma
 use sekimori_flow::Direction;
 use sekimori_stream::StreamSink;
 
+/// The defence layers one worker runs, kept together so that whoever produces their input
+/// (a packet, a flow's end) hands them over as one.
+pub(crate) struct Layers {
+    /// The DLP layer, which scans outbound bodies.
+    pub dlp: DlpLayer,
+    /// File tracking: magic, hashes, filestore, `fileinfo` records.
+    pub files: FileTracker,
+    /// The signature layer, when rules are loaded.
+    pub sigs: Option<Signatures>,
+    /// Every layer's alerts go out through here (EVE, fast.log, incidents).
+    pub alerts: AlertOut,
+    /// The behaviour layer: names from DNS, file reads from internal servers, flows.
+    pub behavior: Behavior,
+    /// Mail checks and download inspection.
+    pub inspect: InspectLayer,
+    /// IPS mode (`--simulate-ips` or inline): layers may drop the flow.
+    pub ips: bool,
+}
+
 /// Receives the protocol layer's output for one packet (or one flow end) and writes EVE.
 pub(crate) struct EveApp<'a> {
     pub eve: &'a mut EveWriter,
@@ -42,26 +61,14 @@ pub(crate) struct EveApp<'a> {
     pub swap_allowed: bool,
     /// What detection found during this call: the protocol and whether to swap the flow.
     pub detected: Option<(AppProto, bool)>,
-    /// The DLP layer, which scans outbound bodies.
-    pub dlp: &'a mut DlpLayer,
-    /// File tracking: magic, hashes, filestore, `fileinfo` records.
-    pub files: &'a mut FileTracker,
+    /// The defence layers that judge what the protocols produce.
+    pub layers: &'a mut Layers,
     /// Alerts written during this call (the flow is marked alerted).
     pub alerted: bool,
-    /// The signature layer, when rules are loaded.
-    pub sigs: Option<&'a mut Signatures>,
     /// The flow's signature state (flowbits).
     pub detect_flow: Option<&'a mut FlowState>,
-    /// Every layer's alerts go out through here (EVE, fast.log, incidents).
-    pub alerts: &'a mut AlertOut,
-    /// The behaviour layer: names from DNS, file reads from internal servers.
-    pub behavior: &'a mut Behavior,
     /// The flow's server name (HTTP Host, TLS SNI) for the behaviour layer.
     pub server_name: &'a mut Option<Box<str>>,
-    /// Mail checks and download inspection.
-    pub inspect: &'a mut InspectLayer,
-    /// IPS mode (`--simulate-ips` or inline): layers may drop the flow.
-    pub ips: bool,
     /// Set when a layer decided to drop the rest of the flow (IPS mode only), with the reason.
     pub drop_flow: Option<&'static str>,
 }
@@ -113,7 +120,7 @@ impl EveApp<'_> {
     /// `fileinfo` record.
     pub(crate) fn write_closed_files(&mut self, flow: &FlowCtx<'_>) {
         let log = self.enabled("fileinfo");
-        while let Some(t) = self.files.pop_closed() {
+        while let Some(t) = self.layers.files.pop_closed() {
             self.file_read(flow, &t);
             let sids = self.inspect_file(flow, &t);
             let yara = self.judge_file(flow, &t);
@@ -167,10 +174,10 @@ impl EveApp<'_> {
     fn judge_file(&mut self, flow: &FlowCtx<'_>, t: &TrackedFile) -> Vec<String> {
         let host = self.server_name.as_deref().map(str::to_owned);
         let first_seen = match host.as_deref() {
-            Some(h) => !self.behavior.is_learning() && !self.behavior.seen_destination(h),
+            Some(h) => !self.layers.behavior.is_learning() && !self.layers.behavior.seen_destination(h),
             None => false,
         };
-        let Some(closed) = self.inspect.close(t, host.as_deref(), first_seen) else { return Vec::new() };
+        let Some(closed) = self.layers.inspect.close(t, host.as_deref(), first_seen) else { return Vec::new() };
         let yara = closed.report.yara.clone();
         let Some(v) = closed.verdict else { return yara };
         if !self.enabled("alert") {
@@ -181,7 +188,7 @@ impl EveApp<'_> {
         let kind = v.reason.first().map_or("file", |r| r.as_str());
         let fields = AlertFields::builtin(v.signature_id, &v.signature, v.severity, "file", kind);
         let proto = t.proto.name();
-        self.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(t.tx_id), &fields, |o| {
+        self.layers.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(t.tx_id), &fields, |o| {
             o.serde("file", &v);
             o.str("app_proto", proto);
         });
@@ -190,7 +197,7 @@ impl EveApp<'_> {
 
     /// The mail checks on a finished message: one `mail` alert naming every check that fired.
     fn judge_mail(&mut self, flow: &FlowCtx<'_>, tx_id: u64, info: &MimeInfo) {
-        let Some(v) = self.inspect.mail(flow.id, tx_id, info) else { return };
+        let Some(v) = self.layers.inspect.mail(flow.id, tx_id, info) else { return };
         if !self.enabled("alert") {
             return;
         }
@@ -198,7 +205,7 @@ impl EveApp<'_> {
         let header = self.header(flow, "alert");
         let kind = v.checks.first().map_or("mail", |c| c.as_str());
         let fields = AlertFields::builtin(v.signature_id, &v.signature, v.severity, "mail", kind);
-        self.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(tx_id), &fields, |o| {
+        self.layers.alerts.emit(self.eve, &header, Some(self.pkt_src()), Some(tx_id), &fields, |o| {
             o.serde("mail", &v);
             o.str("app_proto", "smtp");
         });
@@ -213,7 +220,7 @@ impl EveApp<'_> {
             return;
         }
         let path = String::from_utf8_lossy(&t.name);
-        self.behavior.on_file_read(&FileRead {
+        self.layers.behavior.on_file_read(&FileRead {
             ts: self.ts,
             client: flow.src,
             server: flow.dst,
@@ -249,7 +256,7 @@ impl EveApp<'_> {
                 if !addrs.is_empty() {
                     let q = String::from_utf8_lossy(q);
                     // The client of a DNS flow asked (a response travels to it).
-                    self.behavior.on_dns(&DnsAnswer { ts: self.ts, client: flow.src, name: &q, addrs: &addrs });
+                    self.layers.behavior.on_dns(&DnsAnswer { ts: self.ts, client: flow.src, name: &q, addrs: &addrs });
                 }
                 return;
             }
@@ -269,9 +276,10 @@ impl EveApp<'_> {
         let header = self.header(flow, "alert");
         let ts = self.ts;
         // Inline (IPS) inspects on the packet itself; IDS waits for the acknowledgement.
-        let immediate = self.ips || self.pcap_cnt.is_none() || flow.proto != 6;
-        let Some(sigs) = self.sigs.as_deref_mut() else { return };
-        if sigs.inspect_tx(&mut Out { eve: self.eve, alerts: self.alerts }, header, flow, ts, tx, stage, immediate, self.detect_flow.as_deref_mut()) {
+        let immediate = self.layers.ips || self.pcap_cnt.is_none() || flow.proto != 6;
+        let Layers { sigs, alerts, .. } = &mut *self.layers;
+        let Some(sigs) = sigs.as_mut() else { return };
+        if sigs.inspect_tx(&mut Out { eve: self.eve, alerts }, header, flow, ts, tx, stage, immediate, self.detect_flow.as_deref_mut()) {
             self.alerted = true;
         }
     }
@@ -280,15 +288,16 @@ impl EveApp<'_> {
     /// `filestore` rules that matched it.
     fn inspect_file(&mut self, flow: &FlowCtx<'_>, t: &TrackedFile) -> Vec<u32> {
         let header = self.file_header(flow, t, "alert");
-        let Some(sigs) = self.sigs.as_deref_mut() else { return Vec::new() };
+        let Layers { sigs, alerts, inspect, .. } = &mut *self.layers;
+        let Some(sigs) = sigs.as_mut() else { return Vec::new() };
         // HTTP bodies are `file.data` of their transaction already; mail attachments and SMB
         // files get theirs here, from the bytes the inspection layer kept.
         let data = match t.proto {
-            AppProto::Smtp | AppProto::Smb => self.inspect.kept_data(t.flow_id, t.id),
+            AppProto::Smtp | AppProto::Smb => inspect.kept_data(t.flow_id, t.id),
             _ => None,
         };
         let (alerted, sids) =
-            sigs.inspect_file(&mut Out { eve: self.eve, alerts: self.alerts }, header, flow, t, data, self.detect_flow.as_deref_mut());
+            sigs.inspect_file(&mut Out { eve: self.eve, alerts }, header, flow, t, data, self.detect_flow.as_deref_mut());
         self.alerted |= alerted;
         sids
     }
@@ -299,8 +308,9 @@ impl EveApp<'_> {
             return;
         }
         let header = self.header(flow, "alert");
-        let Some(sigs) = self.sigs.as_deref_mut() else { return };
-        if sigs.flush_deferred(&mut Out { eve: self.eve, alerts: self.alerts }, header, self.detect_flow.as_deref_mut()) {
+        let Layers { sigs, alerts, .. } = &mut *self.layers;
+        let Some(sigs) = sigs.as_mut() else { return };
+        if sigs.flush_deferred(&mut Out { eve: self.eve, alerts }, header, self.detect_flow.as_deref_mut()) {
             self.alerted = true;
         }
     }
@@ -308,28 +318,28 @@ impl EveApp<'_> {
 
 impl FileSink for EveApp<'_> {
     fn file_open(&mut self, flow: &FlowCtx<'_>, f: &FileOpen<'_>) {
-        self.dlp.open(flow, f);
-        self.inspect.open(flow, f);
+        self.layers.dlp.open(flow, f);
+        self.layers.inspect.open(flow, f);
         // Suricata logs transferred files, not plain request bodies nor the text parts of mail.
         if f.is_suricata_file() {
-            self.files.file_open(flow, f);
+            self.layers.files.file_open(flow, f);
         }
     }
     fn file_data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
-        self.dlp.data(flow, id, data);
-        self.inspect.data(flow, id, data);
-        self.files.file_data(flow, id, data);
+        self.layers.dlp.data(flow, id, data);
+        self.layers.inspect.data(flow, id, data);
+        self.layers.files.file_data(flow, id, data);
     }
     fn file_close(&mut self, flow: &FlowCtx<'_>, id: FileId, end: &FileClose) {
-        self.files.file_close(flow, id, end);
+        self.layers.files.file_close(flow, id, end);
         self.write_closed_files(flow);
-        let Some(v) = self.dlp.close(flow, id, end) else { return };
+        let Some(v) = self.layers.dlp.close(flow, id, end) else { return };
         if !self.enabled("alert") {
             return;
         }
         self.alerted = true;
         let header = self.header(flow, "alert");
-        let block = v.block && self.ips;
+        let block = v.block && self.layers.ips;
         if block {
             self.drop_flow = Some("dlp");
         }
@@ -345,7 +355,7 @@ impl FileSink for EveApp<'_> {
             layer: "dlp",
             kind: v.kind,
         };
-        self.alerts.emit(self.eve, &header, Some(self.pkt_src()), None, &fields, |o| {
+        self.layers.alerts.emit(self.eve, &header, Some(self.pkt_src()), None, &fields, |o| {
             o.serde("dlp", &v.findings);
             o.str("app_proto", v.app_proto);
         });

@@ -1,7 +1,7 @@
 //! The per-packet pipeline and the end-of-run flush.
 
 use crate::config::{Config, ConfigError};
-use crate::app::{EveApp, Fanout, ctx as app_ctx};
+use crate::app::{EveApp, Fanout, Layers, ctx as app_ctx};
 use crate::detect::{Out, Signatures, flow_facts, rule_proto};
 use crate::dlp::DlpLayer;
 use crate::alerts::{AlertAction, AlertFields, AlertOut};
@@ -145,19 +145,11 @@ pub struct Engine {
     flows: FlowTable<FlowData>,
     stream: StreamEngine,
     app: AppLayer,
-    dlp: DlpLayer,
-    files: FileTracker,
-    sigs: Option<Signatures>,
-    behavior: Behavior,
-    /// Every layer's alerts: fast.log and the incident feed.
-    alerts: AlertOut,
-    /// Mail checks and download inspection.
-    inspect: InspectLayer,
+    /// DLP, files, signatures, alerts, behaviour, inspection.
+    layers: Layers,
     last_reload: std::time::Instant,
     /// `$HOME_NET`, to tell which side of an alert is the internal host.
     home: HomeNet,
-    /// IPS mode: verdicts are enforced (simulated offline).
-    ips: bool,
     /// The verdict on the packet being processed, and why it drops.
     verdict: Verdict,
     drop_reason: Option<DropReason>,
@@ -184,26 +176,26 @@ impl Engine {
         let eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
         let fast = cfg.outputs.fast_log.then(|| opts.log_dir.join(&cfg.outputs.fast_filename));
         let mut engine = Self::with_writer(cfg, eve, eve_file)?;
-        engine.ips = opts.simulate_ips;
+        engine.layers.ips = opts.simulate_ips;
         if let Some(path) = fast {
-            engine.alerts = AlertOut::with_fast_log(&path).map_err(|e| EngineError::Output { path, source: e })?;
+            engine.layers.alerts = AlertOut::with_fast_log(&path).map_err(|e| EngineError::Output { path, source: e })?;
         }
         if !opts.rule_files.is_empty() {
             let mut loaded = Signatures::load(&opts.rule_files, &engine.cfg.vars.home_net, &engine.cfg.detect);
             engine.warnings.extend(loaded.warnings);
             loaded.sigs.ips = opts.simulate_ips;
-            engine.sigs = Some(loaded.sigs);
+            engine.layers.sigs = Some(loaded.sigs);
         }
         if opts.state_dir.is_some() || opts.learn {
-            let home = home_net(&engine.cfg)?;
+            let home = engine.home.clone();
             let bcfg = engine.cfg.behavior.clone();
             let (b, warnings) = match (&opts.state_dir, opts.learn) {
                 (dir, true) => Behavior::learn(bcfg, home, dir.as_deref())?,
                 (Some(dir), false) => Behavior::open(bcfg, home, dir)?,
                 (None, false) => (Behavior::new(bcfg, home)?, Vec::new()),
             };
-            engine.behavior = b;
-            engine.warnings = warnings.iter().map(|w| w.to_string()).collect();
+            engine.layers.behavior = b;
+            engine.warnings.extend(warnings.iter().map(|w| w.to_string()));
         }
         Ok(engine)
     }
@@ -237,6 +229,7 @@ impl Engine {
                 .into());
             }
         };
+        let home = home_net(&cfg)?;
         Ok(Engine {
             defrag: Defragmenter::new(cfg.defrag_config()?).map_err(|e| ConfigError::Value {
                 key: "defrag".into(),
@@ -251,36 +244,38 @@ impl Engine {
                 value: String::new(),
                 reason: e.to_string(),
             })?,
-            dlp: DlpLayer::new(
-                Dlp::new(cfg.dlp.clone()).map_err(|e| ConfigError::Value {
-                    key: "dlp".into(),
+            layers: Layers {
+                dlp: DlpLayer::new(
+                    Dlp::new(cfg.dlp.clone()).map_err(|e| ConfigError::Value {
+                        key: "dlp".into(),
+                        value: String::new(),
+                        reason: e.to_string(),
+                    })?,
+                    home.clone(),
+                    cfg.dlp_policy.clone(),
+                )
+                .enabled(cfg.layers.dlp),
+                sigs: None,
+                files: FileTracker::new(cfg.files_config()).map_err(|e| ConfigError::Value {
+                    key: "files".into(),
                     value: String::new(),
                     reason: e.to_string(),
                 })?,
-                home_net(&cfg)?,
-                cfg.dlp_policy.clone(),
-            )
-            .enabled(cfg.layers.dlp),
-            sigs: None,
-            files: FileTracker::new(cfg.files_config()).map_err(|e| ConfigError::Value {
-                key: "files".into(),
-                value: String::new(),
-                reason: e.to_string(),
-            })?,
-            behavior: Behavior::new(cfg.behavior.clone(), home_net(&cfg)?)?,
-            alerts: AlertOut::new(),
-            inspect: InspectLayer::new(if cfg.layers.inspect {
-                Some(Inspector::new(&cfg.inspect).map_err(|e| ConfigError::Value {
-                    key: "inspect".into(),
-                    value: String::new(),
-                    reason: e.to_string(),
-                })?)
-            } else {
-                None
-            }),
+                behavior: Behavior::new(cfg.behavior.clone(), home.clone())?,
+                alerts: AlertOut::new(),
+                inspect: InspectLayer::new(if cfg.layers.inspect {
+                    Some(Inspector::new(&cfg.inspect).map_err(|e| ConfigError::Value {
+                        key: "inspect".into(),
+                        value: String::new(),
+                        reason: e.to_string(),
+                    })?)
+                } else {
+                    None
+                }),
+                ips: false,
+            },
             last_reload: std::time::Instant::now(),
-            home: home_net(&cfg)?,
-            ips: false,
+            home,
             verdict: Verdict::Accept,
             drop_reason: None,
             ips_counters: IpsCounters::default(),
@@ -314,7 +309,7 @@ impl Engine {
         self.verdict = Verdict::Accept;
         self.drop_reason = None;
         self.inspect(pkt);
-        if self.ips {
+        if self.layers.ips {
             self.ips_counters.count(self.verdict, self.drop_reason);
         }
         self.verdict
@@ -343,11 +338,11 @@ impl Engine {
         } else if d.ip.is_some() {
             self.packet(pkt, &d, pkt.data.len() as u32);
         }
-        if !self.alerts.raised.is_empty() {
+        if !self.layers.alerts.raised.is_empty() {
             if self.cfg.layers.behavior {
                 self.write_behavior_records();
             } else {
-                self.alerts.raised.clear();
+                self.layers.alerts.raised.clear();
             }
         }
         self.expire(pkt.ts);
@@ -435,18 +430,12 @@ impl Engine {
             flows,
             stream,
             app,
-            dlp,
-            files,
-            sigs,
+            layers,
             hook,
             counters,
             checksums,
             cfg,
             eve,
-            alerts,
-            behavior,
-            inspect,
-            ips,
             verdict,
             drop_reason,
             ..
@@ -475,11 +464,13 @@ impl Engine {
         let flow = hit.flow;
         let dir = hit.dir;
         // In IPS mode a dropped flow's later packets are dropped unseen, as Suricata does.
-        let flow_dropped = *ips && flow.action == FlowAction::Drop;
+        let flow_dropped = layers.ips && flow.action == FlowAction::Drop;
         if flow_dropped {
             *verdict = Verdict::Drop;
             *drop_reason = Some(DropReason::FlowDrop);
         }
+        // A layer's policy (DLP `block_at`) that decided to drop the flow, with its name.
+        let mut layer_drop = None;
         match d.l4 {
             _ if !full || flow_dropped => {}
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
@@ -492,27 +483,17 @@ impl Engine {
                     pcap_cnt: Some(pkt.pcap_cnt),
                     swap_allowed: sess.is_midstream(),
                     detected: None,
-                    dlp,
-                    files,
+                    layers,
                     alerted: false,
-                    sigs: sigs.as_mut(),
                     detect_flow: Some(detect_flow.get_or_insert_with(DetectFlow::new)),
-                    alerts,
-                    behavior,
                     server_name,
-                    inspect,
-                    ips: *ips,
                     drop_flow: None,
                 };
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
                 let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
                 let detected = out.detected;
                 flow.alerted |= out.alerted;
-                if let Some(layer) = out.drop_flow {
-                    flow.action = FlowAction::Drop;
-                    *verdict = Verdict::Drop;
-                    *drop_reason = Some(DropReason::Layer(layer));
-                }
+                layer_drop = out.drop_flow;
                 flow.state = flow_state_for(res.state, flow.state);
                 if let Some((proto, swap)) = detected {
                     flow.app_proto = Some(proto.name());
@@ -554,26 +535,16 @@ impl Engine {
                     pcap_cnt: Some(pkt.pcap_cnt),
                     swap_allowed: true,
                     detected: None,
-                    dlp,
-                    files,
+                    layers,
                     alerted: false,
-                    sigs: sigs.as_mut(),
                     detect_flow: Some(detect_flow.get_or_insert_with(DetectFlow::new)),
-                    alerts,
-                    behavior,
                     server_name,
-                    inspect,
-                    ips: *ips,
                     drop_flow: None,
                 };
                 app.on_udp(&app_ctx(&info), app_slot, dir, d.payload, &mut out);
                 hook.on_udp(&info, hook_slot, dir, d.payload);
                 flow.alerted |= out.alerted;
-                if let Some(layer) = out.drop_flow {
-                    flow.action = FlowAction::Drop;
-                    *verdict = Verdict::Drop;
-                    *drop_reason = Some(DropReason::Layer(layer));
-                }
+                layer_drop = out.drop_flow;
                 if let Some((proto, swap)) = out.detected {
                     flow.app_proto = Some(proto.name());
                     if swap {
@@ -583,10 +554,15 @@ impl Engine {
             }
             _ => {}
         }
+        if let Some(layer) = layer_drop {
+            flow.action = FlowAction::Drop;
+            *verdict = Verdict::Drop;
+            *drop_reason = Some(DropReason::Layer(layer));
+        }
         if full
             && !hit.icmp_error
             && !flow_dropped
-            && let Some(sigs) = sigs.as_mut()
+            && let Layers { sigs: Some(sigs), alerts, .. } = &mut *layers
         {
             let mut info = PacketInfo::from_decoded(d, pkt.ts);
             info.flow = Some(flow_facts(dir, flow.state != FlowState::New));
@@ -608,7 +584,7 @@ impl Engine {
         // when the rule's action applies to the flow (Suricata's action scope). A pass rule
         // acting on the flow passes it (no more inspection).
         let mut rule_drop = None;
-        if let Some(sigs) = sigs.as_mut() {
+        if let Some(sigs) = layers.sigs.as_mut() {
             if std::mem::take(&mut sigs.passed_flow) && flow.action == FlowAction::None {
                 flow.action = FlowAction::Pass;
             }
@@ -673,14 +649,14 @@ impl Engine {
         // Persist the baseline every five minutes of wall-clock time (a live run lasts for days;
         // a pcap run writes it at the end, however much traffic time it covers).
         if self.counters.packets.is_multiple_of(65_536) && self.last_checkpoint.elapsed().as_secs() >= 300 {
-            if let Err(e) = self.behavior.checkpoint() {
+            if let Err(e) = self.layers.behavior.checkpoint() {
                 self.warnings.push(format!("checkpoint of the baseline failed: {e}"));
             }
             self.last_checkpoint = std::time::Instant::now();
         }
         // Hash lists are hot-reloadable: look for changed files every ten seconds or so.
         if self.counters.packets.is_multiple_of(16_384) && self.last_reload.elapsed().as_secs() >= 10 {
-            if let Some(w) = self.inspect.reload() {
+            if let Some(w) = self.layers.inspect.reload() {
                 self.warnings.push(w);
             }
             self.last_reload = std::time::Instant::now();
@@ -690,8 +666,7 @@ impl Engine {
     /// Flushes a flow's streams into the protocol layer and the hook, and writes its `flow` record.
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
-        let ips = self.ips;
-        let Engine { stream, app, dlp, files, sigs, hook, eve, cfg, alerts, behavior, inspect, .. } = self;
+        let Engine { stream, app, layers, hook, eve, cfg, .. } = self;
         {
             let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow, server_name } = &mut e.flow.user;
             let mut out = EveApp {
@@ -701,16 +676,10 @@ impl Engine {
                 pcap_cnt: None,
                 swap_allowed: false,
                 detected: None,
-                dlp,
-                files,
+                layers,
                 alerted: false,
-                sigs: sigs.as_mut(),
                 detect_flow: detect_flow.as_mut(),
-                alerts,
-                behavior,
                 server_name,
-                inspect,
-                ips,
                 drop_flow: None,
             };
             if sess.has_session() {
@@ -725,9 +694,9 @@ impl Engine {
             }
             // Transaction alerts still waiting for an acknowledging packet are written now.
             out.flush_deferred(&app_ctx(&info));
-            out.files.close_flow(info.id);
+            out.layers.files.close_flow(info.id);
             out.write_closed_files(&app_ctx(&info));
-            out.inspect.end_flow(info.id);
+            out.layers.inspect.end_flow(info.id);
             e.flow.alerted |= out.alerted;
             stream.release(sess);
         }
@@ -747,7 +716,7 @@ impl Engine {
         if !matches!(f.proto(), 6 | 17) {
             return;
         }
-        self.behavior.on_flow(&FlowSummary {
+        self.layers.behavior.on_flow(&FlowSummary {
             ts_start: f.start(),
             ts_end: f.last(),
             client: f.src(),
@@ -771,7 +740,7 @@ impl Engine {
     /// raised since the last call (so that incidents group every layer's alerts).
     fn write_behavior_records(&mut self) {
         let alerts_on = self.eve_type_enabled("alert");
-        let Engine { behavior, eve, counters, alerts, home, .. } = self;
+        let Engine { layers: Layers { behavior, alerts, .. }, eve, counters, home, .. } = self;
         for r in alerts.raised.drain(..) {
             // This layer's own alerts are in its incident builder already.
             if r.layer == "behavior" {
@@ -844,9 +813,9 @@ impl Engine {
         for e in ended {
             self.end_flow(e);
         }
-        self.behavior.finish()?;
+        self.layers.behavior.finish()?;
         self.write_behavior_records();
-        self.alerts.flush();
+        self.layers.alerts.flush();
         if self.cfg.outputs.stats && self.eve_type_enabled("stats") {
             self.write_stats();
         }
@@ -859,7 +828,7 @@ impl Engine {
             decoder_anomalies: self.counters.decoder_anomalies,
             stream_events: self.counters.stream_events,
             reassembled: self.counters.reassembled,
-            rules: self.sigs.as_ref().map_or(0, Signatures::len),
+            rules: self.layers.sigs.as_ref().map_or(0, Signatures::len),
             events,
             eve_file: self.eve_file,
         })
@@ -873,7 +842,7 @@ impl Engine {
         let dfs = self.defrag.stats().clone();
         let aps = *self.app.stats();
         let ts = self.last_ts;
-        let (ips, ipsc) = (self.ips, self.ips_counters);
+        let (ips, ipsc) = (self.layers.ips, self.ips_counters);
         self.eve.record("stats", |b| {
             let mut o = Obj::new(b);
             Header {
