@@ -13,8 +13,6 @@ use sekimori_app::{
     AppConfig, AppLayer, AppParser, AppSink, AppTx, Direction, DnsParser, FileSink, FlowCtx,
     Transport, TxStage,
 };
-use sekimori_capture::Timestamp;
-use sekimori_decode::Addr;
 
 #[derive(Default)]
 struct Sink {
@@ -59,16 +57,7 @@ fuzz_target!(|data: &[u8]| {
     let mut layer = AppLayer::new(cfg).expect("valid config");
     let mut slot = None;
     let mut sink = Sink::default();
-    let flow = FlowCtx {
-        id: 1,
-        src: Addr::v4([10, 0, 0, 1]),
-        dst: Addr::v4([10, 0, 0, 2]),
-        sport: 40000,
-        dport: 53,
-        proto: if tcp { 6 } else { 17 },
-        vlan: &[],
-        ts: Timestamp(0),
-    };
+    let flow = sekimori_fuzz::flow(53, if tcp { 6 } else { 17 });
     while let [op, len, tail @ ..] = rest {
         let n = (*len as usize).min(tail.len());
         let (chunk, next) = tail.split_at(n);

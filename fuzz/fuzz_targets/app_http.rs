@@ -12,8 +12,6 @@ use sekimori_app::{
     AppConfig, AppLayer, AppSink, AppTx, Direction, FileClose, FileId, FileOpen, FileSink, FlowCtx,
     TxStage,
 };
-use sekimori_capture::Timestamp;
-use sekimori_decode::Addr;
 
 #[derive(Default)]
 struct Sink {
@@ -72,16 +70,7 @@ fuzz_target!(|data: &[u8]| {
     let mut layer = AppLayer::new(cfg).expect("valid config");
     let mut slot = None;
     let mut sink = Sink::default();
-    let flow = FlowCtx {
-        id: 1,
-        src: Addr::v4([10, 0, 0, 1]),
-        dst: Addr::v4([10, 0, 0, 2]),
-        sport: 40000,
-        dport: 80,
-        proto: 6,
-        vlan: &[],
-        ts: Timestamp(0),
-    };
+    let flow = sekimori_fuzz::flow(80, 6);
     layer.on_stream_data(
         &flow,
         &mut slot,

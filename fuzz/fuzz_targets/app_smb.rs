@@ -9,36 +9,30 @@
 //! every stream closed by flow end with its size equal to the bytes delivered.
 #![no_main]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use libfuzzer_sys::fuzz_target;
 use sekimori_app::{
     AppConfig, AppLayer, AppParser, AppSink, AppTx, Direction, FileClose, FileId, FileOpen,
     FileSink, FlowCtx, SmbParser, Transport, TxStage,
 };
-use sekimori_capture::Timestamp;
-use sekimori_decode::Addr;
+use sekimori_fuzz::{FileLedger, flow, replay_ops};
 
 #[derive(Default)]
 struct Sink {
     done: HashSet<u64>,
-    open: HashMap<FileId, u64>,
-    closed: HashSet<FileId>,
+    files: FileLedger,
 }
 
 impl FileSink for Sink {
     fn file_open(&mut self, _f: &FlowCtx<'_>, file: &FileOpen<'_>) {
-        assert!(!self.open.contains_key(&file.id) && !self.closed.contains(&file.id));
-        self.open.insert(file.id, 0);
+        self.files.open(file);
     }
     fn file_data(&mut self, _f: &FlowCtx<'_>, id: FileId, data: &[u8]) {
-        let n = self.open.get_mut(&id).expect("data for an open stream");
-        *n += data.len() as u64;
+        self.files.data(id, data);
     }
     fn file_close(&mut self, _f: &FlowCtx<'_>, id: FileId, end: &FileClose) {
-        let n = self.open.remove(&id).expect("close of an open stream");
-        assert_eq!(n, end.size);
-        self.closed.insert(id);
+        self.files.close(id, end);
     }
 }
 
@@ -56,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     for d in [Direction::ToServer, Direction::ToClient] {
         let _ = SmbParser::probe(Transport::Tcp, d, data);
     }
-    let Some((&sel, mut rest)) = data.split_first() else {
+    let Some((&sel, rest)) = data.split_first() else {
         return;
     };
     let mut cfg = AppConfig::default();
@@ -70,16 +64,7 @@ fuzz_target!(|data: &[u8]| {
     let mut layer = AppLayer::new(cfg).expect("valid config");
     let mut slot = None;
     let mut sink = Sink::default();
-    let flow = FlowCtx {
-        id: 1,
-        src: Addr::v4([10, 0, 0, 1]),
-        dst: Addr::v4([10, 0, 0, 2]),
-        sport: 40000,
-        dport: 445,
-        proto: 6,
-        vlan: &[],
-        ts: Timestamp(0),
-    };
+    let flow = flow(445, 6);
     if sel & 1 != 0 {
         // NetBIOS header + SMB2 NEGOTIATE request header (64 bytes) + a 36-byte body.
         let mut m = vec![0u8, 0, 0, 100];
@@ -89,24 +74,7 @@ fuzz_target!(|data: &[u8]| {
         m[4 + 64] = 36;
         layer.on_stream_data(&flow, &mut slot, Direction::ToServer, &m, &mut sink);
     }
-    while let Some((&op, r)) = rest.split_first() {
-        let Some((&len, r)) = r.split_first() else {
-            break;
-        };
-        let n = usize::from(len).min(r.len());
-        let (chunk, r) = r.split_at(n);
-        rest = r;
-        let dir = if op & 1 == 0 {
-            Direction::ToServer
-        } else {
-            Direction::ToClient
-        };
-        if op % 4 < 2 {
-            layer.on_stream_data(&flow, &mut slot, dir, chunk, &mut sink);
-        } else {
-            layer.on_stream_gap(&flow, &mut slot, dir, u64::from(len), &mut sink);
-        }
-    }
+    replay_ops(&mut layer, &flow, &mut slot, rest, &mut sink);
     layer.on_flow_end(&flow, &mut slot, &mut sink);
-    assert!(sink.open.is_empty(), "streams left open at flow end");
+    assert_eq!(sink.files.still_open(), 0, "streams left open at flow end");
 });

@@ -9,39 +9,29 @@
 //! between open and close.
 #![no_main]
 
-use std::collections::HashMap;
-
 use libfuzzer_sys::fuzz_target;
 use sekimori_app::smtp::decode_words;
 use sekimori_app::{
     AppConfig, AppLayer, AppSink, AppTx, Direction, FileClose, FileId, FileOpen, FileSink, FlowCtx,
     TxStage,
 };
-use sekimori_capture::Timestamp;
-use sekimori_decode::Addr;
+use sekimori_fuzz::{FileLedger, flow, replay_ops};
 
 #[derive(Default)]
 struct Sink {
     last_tx: Option<u64>,
-    open: HashMap<FileId, u64>,
-    closed: u64,
+    files: FileLedger,
 }
 
 impl FileSink for Sink {
     fn file_open(&mut self, _f: &FlowCtx<'_>, file: &FileOpen<'_>) {
-        assert!(self.open.insert(file.id, 0).is_none(), "file id reused");
+        self.files.open(file);
     }
     fn file_data(&mut self, _f: &FlowCtx<'_>, id: FileId, data: &[u8]) {
-        let n = self
-            .open
-            .get_mut(&id)
-            .expect("data for a closed or unknown file");
-        *n += data.len() as u64;
+        self.files.data(id, data);
     }
     fn file_close(&mut self, _f: &FlowCtx<'_>, id: FileId, end: &FileClose) {
-        let n = self.open.remove(&id).expect("close of an unknown file");
-        assert_eq!(n, end.size);
-        self.closed += 1;
+        self.files.close(id, end);
     }
 }
 
@@ -59,22 +49,13 @@ impl AppSink for Sink {
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode_words(data);
-    let Some((&sel, mut rest)) = data.split_first() else {
+    let Some((&sel, rest)) = data.split_first() else {
         return;
     };
     let mut layer = AppLayer::new(AppConfig::default()).expect("valid config");
     let mut slot = None;
     let mut sink = Sink::default();
-    let flow = FlowCtx {
-        id: 1,
-        src: Addr::v4([10, 0, 0, 1]),
-        dst: Addr::v4([10, 0, 0, 2]),
-        sport: 40000,
-        dport: 25,
-        proto: 6,
-        vlan: &[],
-        ts: Timestamp(0),
-    };
+    let flow = flow(25, 6);
     let prefix: &[u8] = match sel % 4 {
         1 => b"EHLO fuzz\r\n",
         2 => b"EHLO fuzz\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n",
@@ -84,24 +65,7 @@ fuzz_target!(|data: &[u8]| {
     if !prefix.is_empty() {
         layer.on_stream_data(&flow, &mut slot, Direction::ToServer, prefix, &mut sink);
     }
-    while let Some((&op, r)) = rest.split_first() {
-        let Some((&len, r)) = r.split_first() else {
-            break;
-        };
-        let n = usize::from(len).min(r.len());
-        let (chunk, r) = r.split_at(n);
-        rest = r;
-        let dir = if op & 1 == 0 {
-            Direction::ToServer
-        } else {
-            Direction::ToClient
-        };
-        if op % 4 < 2 {
-            layer.on_stream_data(&flow, &mut slot, dir, chunk, &mut sink);
-        } else {
-            layer.on_stream_gap(&flow, &mut slot, dir, u64::from(len), &mut sink);
-        }
-    }
+    replay_ops(&mut layer, &flow, &mut slot, rest, &mut sink);
     layer.on_flow_end(&flow, &mut slot, &mut sink);
-    assert!(sink.open.is_empty(), "files left open: {:?}", sink.open);
+    assert_eq!(sink.files.still_open(), 0, "files left open");
 });

@@ -14,8 +14,7 @@ use sekimori_app::{
     AppConfig, AppLayer, AppParser, AppSink, AppTx, Direction, FileSink, FlowCtx, TlsParser,
     Transport, TxStage,
 };
-use sekimori_capture::Timestamp;
-use sekimori_decode::Addr;
+use sekimori_fuzz::{flow, replay_ops};
 
 #[derive(Default)]
 struct Sink {
@@ -48,22 +47,13 @@ fuzz_target!(|data: &[u8]| {
     for d in [Direction::ToServer, Direction::ToClient] {
         let _ = TlsParser::probe(Transport::Tcp, d, data);
     }
-    let Some((&sel, mut rest)) = data.split_first() else {
+    let Some((&sel, rest)) = data.split_first() else {
         return;
     };
     let mut layer = AppLayer::new(AppConfig::default()).expect("valid config");
     let mut slot = None;
     let mut sink = Sink::default();
-    let flow = FlowCtx {
-        id: 1,
-        src: Addr::v4([10, 0, 0, 1]),
-        dst: Addr::v4([10, 0, 0, 2]),
-        sport: 40000,
-        dport: 443,
-        proto: 6,
-        vlan: &[],
-        ts: Timestamp(0),
-    };
+    let flow = flow(443, 6);
     match sel % 3 {
         1 => layer.on_stream_data(
             &flow,
@@ -81,23 +71,6 @@ fuzz_target!(|data: &[u8]| {
         ),
         _ => {}
     }
-    while let Some((&op, r)) = rest.split_first() {
-        let Some((&len, r)) = r.split_first() else {
-            break;
-        };
-        let n = usize::from(len).min(r.len());
-        let (chunk, r) = r.split_at(n);
-        rest = r;
-        let dir = if op & 1 == 0 {
-            Direction::ToServer
-        } else {
-            Direction::ToClient
-        };
-        if op % 4 < 2 {
-            layer.on_stream_data(&flow, &mut slot, dir, chunk, &mut sink);
-        } else {
-            layer.on_stream_gap(&flow, &mut slot, dir, u64::from(len), &mut sink);
-        }
-    }
+    replay_ops(&mut layer, &flow, &mut slot, rest, &mut sink);
     layer.on_flow_end(&flow, &mut slot, &mut sink);
 });

@@ -4,10 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use sekimori_app::{
-    AppProto, Direction, FileClose, FileId, FileKind, FileOpen, FileSink, FileStatus, FlowCtx,
+    AppProto, Direction, FileClose, FileId, FileKind, FileOpen, FileSink, FileStatus,
 };
-use sekimori_capture::Timestamp;
-use sekimori_decode::Addr;
 use sekimori_files::{FileConfig, FileTracker, TextStats, describe};
 
 fuzz_target!(|data: &[u8]| {
@@ -20,16 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let head = &body[..body.len().min(sekimori_files::magic::HEAD_LEN)];
     let whole = describe(head, &t);
     // Tracker with chunks of `split + 1` bytes.
-    let flow = FlowCtx {
-        id: 1,
-        src: Addr::v4([10, 0, 0, 1]),
-        dst: Addr::v4([10, 0, 0, 2]),
-        sport: 1,
-        dport: 80,
-        proto: 6,
-        vlan: &[],
-        ts: Timestamp(0),
-    };
+    let flow = sekimori_fuzz::flow(80, 6);
     let mut tr = FileTracker::new(FileConfig {
         max_open: 2,
         ..FileConfig::default()
