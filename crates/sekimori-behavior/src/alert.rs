@@ -141,13 +141,9 @@ fn ser_addr<S: serde::Serializer>(a: &Addr, s: S) -> Result<S::Ok, S::Error> {
 
 /// Suricata's `proto` text for an IP protocol number.
 pub fn proto_name(p: u8) -> String {
-    match p {
-        1 => "ICMP".into(),
-        6 => "TCP".into(),
-        17 => "UDP".into(),
-        58 => "IPv6-ICMP".into(),
-        132 => "SCTP".into(),
-        other => format!("{other:03}"),
+    match sekimori_decode::ip_proto_name(p) {
+        Some(n) => n.to_string(),
+        None => p.to_string(),
     }
 }
 
@@ -294,7 +290,8 @@ mod tests {
         assert_eq!(human_bytes(8 << 20), "8.0 MiB");
         assert_eq!(human_bytes(u64::MAX), "16384.0 PiB");
         assert_eq!(proto_name(17), "UDP");
-        assert_eq!(proto_name(4), "004");
+        assert_eq!(proto_name(4), "IPv4");
+        assert_eq!(proto_name(253), "253", "as EVE prints an unnamed protocol");
         let ids: Vec<u32> = [
             BehaviorKind::Beacon,
             BehaviorKind::FirstSeen,

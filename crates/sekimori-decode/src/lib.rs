@@ -9,11 +9,13 @@
 pub mod anomaly;
 pub mod checksum;
 pub mod decode;
+pub mod names;
 pub mod stats;
 pub mod types;
 
 pub use anomaly::{Anomalies, Anomaly};
 pub use checksum::{icmp_checksum_valid, tcp_udp_checksum_valid};
 pub use decode::{MAX_VLAN_LAYERS, decode};
+pub use names::ip_proto_name;
 pub use stats::DecodeStats;
 pub use types::*;

@@ -91,34 +91,9 @@ pub fn addr_string(a: Addr) -> String {
     String::from_utf8(v).unwrap_or_default()
 }
 
-/// The protocol name Suricata prints for an IP protocol number (its names come from the
-/// system's protocol table); `None` means Suricata would print the number.
-pub fn proto_name(p: u8) -> Option<&'static str> {
-    Some(match p {
-        0 => "HOPOPT",
-        1 => "ICMP",
-        2 => "IGMP",
-        4 => "IPv4",
-        6 => "TCP",
-        17 => "UDP",
-        41 => "IPv6",
-        43 => "IPv6-Route",
-        44 => "IPv6-Frag",
-        47 => "GRE",
-        50 => "ESP",
-        51 => "AH",
-        58 => "IPv6-ICMP",
-        59 => "IPv6-NoNxt",
-        60 => "IPv6-Opts",
-        89 => "OSPFIGP",
-        103 => "PIM",
-        112 => "VRRP",
-        115 => "L2TP",
-        132 => "SCTP",
-        136 => "UDPLite",
-        _ => return None,
-    })
-}
+/// The protocol name Suricata prints for an IP protocol number; `None` means it prints the
+/// number (the table lives with the decoder: see [`sekimori_decode::ip_proto_name`]).
+pub use sekimori_decode::ip_proto_name as proto_name;
 
 #[cfg(test)]
 mod tests {

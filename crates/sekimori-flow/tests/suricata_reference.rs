@@ -65,14 +65,7 @@ fn ip_str(a: sekimori_decode::Addr) -> String {
 }
 
 fn proto_name(p: u8) -> String {
-    match p {
-        6 => "TCP".into(),
-        17 => "UDP".into(),
-        1 => "ICMP".into(),
-        58 => "IPv6-ICMP".into(),
-        132 => "SCTP".into(),
-        other => other.to_string(),
-    }
+    sekimori_decode::ip_proto_name(p).map_or_else(|| p.to_string(), str::to_string)
 }
 
 fn row_of(e: &EndedFlow<()>) -> Row {
