@@ -184,27 +184,16 @@ fn run(pcap: &Path, midstream: bool) -> Vec<Row> {
 
 #[test]
 fn flows_match_suricata_reference() {
-    let Some(shared) = sekimori_fixtures::shared::dir() else { return };
-    let sv = shared.join("data/suricata-verify/tests");
-    let sv = sv.to_str().expect("UTF-8 path");
-    let eve_root = shared.join("data/suricata-verify-eve");
-    let text = std::fs::read_to_string(eve_root.join("INDEX.tsv")).expect("INDEX.tsv");
+    let runs = sekimori_fixtures::shared::reference_runs();
+    if runs.is_empty() {
+        return;
+    }
     let (mut compared, mut unexpected) = (0, Vec::new());
-    for line in text.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(test), Some(eve), Some(cmd)) = (cols.first(), cols.get(4), cols.last()) else {
-            continue;
-        };
-        if *eve != "True" {
-            continue;
-        }
-        let Some(pcap) = cmd.split(" -r ").nth(1).and_then(|s| s.split(' ').next()) else {
-            continue;
-        };
-        let pcap = pcap.replace("$SV", sv);
-        let midstream = cmd.contains("stream.midstream=true");
-        let mine = multiset(run(Path::new(&pcap), midstream));
-        let theirs = multiset(eve_rows(&eve_root.join(test).join("eve.json")));
+    for r in runs.iter().filter(|r| r.eve_written) {
+        let (test, pcap) = (&r.test, &r.pcap);
+        let midstream = r.set("stream.midstream") == Some("true");
+        let mine = multiset(run(pcap, midstream));
+        let theirs = multiset(eve_rows(&r.eve));
         compared += 1;
         let same = mine == theirs;
         let expected_diff = EXPECTED_DIFF.iter().any(|(t, _)| t == test);
