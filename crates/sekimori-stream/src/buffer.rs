@@ -179,9 +179,51 @@ pub(crate) struct Reassembly {
     stored: usize,
     /// Capacity of the blocks' buffers (what is charged to the memory budget).
     cap: usize,
+    /// Stream offsets of urgent bytes taken out of band (`urgent.policy: oob`), ascending:
+    /// they are left out of what the sink receives.
+    oob: VecDeque<u64>,
+}
+
+/// Most out-of-band bytes remembered per direction (older ones beyond this are delivered).
+const MAX_OOB: usize = 64;
+
+/// Delivers `bytes`, which sit at stream offset `from`, leaving out the out-of-band bytes
+/// listed in `oob` (those passed are removed from it).
+fn emit_skipping<S: StreamSink>(oob: &mut VecDeque<u64>, sink: &mut S, dir: Direction, from: u64, bytes: &[u8]) {
+    let end = from.saturating_add(bytes.len() as u64);
+    let mut pos = from;
+    while let Some(&o) = oob.front() {
+        if o >= end {
+            break;
+        }
+        oob.pop_front();
+        if o < pos {
+            continue;
+        }
+        let (a, b) = ((pos - from) as usize, (o - from) as usize);
+        if let Some(piece) = bytes.get(a..b).filter(|p| !p.is_empty()) {
+            sink.on_data(dir, piece);
+        }
+        pos = o + 1;
+    }
+    if let Some(piece) = bytes.get((pos - from) as usize..).filter(|p| !p.is_empty()) {
+        sink.on_data(dir, piece);
+    }
 }
 
 impl Reassembly {
+    /// Marks the byte at stream offset `at` as out-of-band urgent data: it is not delivered.
+    /// Returns false when it cannot be honoured (already delivered, or too many pending).
+    pub fn mark_oob(&mut self, at: u64) -> bool {
+        if at < self.delivered || self.oob.len() >= MAX_OOB || self.oob.contains(&at) {
+            return false;
+        }
+        let i = self.oob.partition_point(|&o| o < at);
+        self.oob.insert(i, at);
+        true
+    }
+
+
     /// Offset delivered so far (data and gaps).
     pub fn delivered(&self) -> u64 {
         self.delivered
@@ -201,6 +243,21 @@ impl Reassembly {
     /// Separate regions of buffered data.
     pub fn region_count(&self) -> usize {
         self.blocks.len()
+    }
+    /// Regions as Suricata's streaming buffer counts them: buffered data is one region unless
+    /// a hole of at least 256 KiB separates it (then a new region starts; smaller holes stay
+    /// inside a region).
+    pub fn streaming_regions(&self) -> usize {
+        const LARGE_GAP: u64 = 262_144;
+        let mut n = 1;
+        let mut prev_end = self.delivered;
+        for b in &self.blocks {
+            if b.start().saturating_sub(prev_end) >= LARGE_GAP {
+                n += 1;
+            }
+            prev_end = prev_end.max(b.end());
+        }
+        n
     }
     /// Records that data up to `end` exists even though it is not stored (depth/memcap paths
     /// use it so that a later gap covers the bytes).
@@ -243,7 +300,7 @@ impl Reassembly {
             };
             if let Some(bytes) = payload.get(from..to) {
                 if !bytes.is_empty() {
-                    sink.on_data(dir, bytes);
+                    emit_skipping(&mut self.oob, sink, dir, self.delivered, bytes);
                     out.bytes += bytes.len() as u64;
                 }
                 self.delivered = upto;
@@ -452,7 +509,7 @@ impl Reassembly {
             let to = b.index(upto);
             let n = to.saturating_sub(from);
             if let Some(bytes) = b.data.get(from..to) {
-                sink.on_data(dir, bytes);
+                emit_skipping(&mut self.oob, sink, dir, self.delivered, bytes);
             }
             out.bytes += n as u64;
             b.head = to;
@@ -836,6 +893,47 @@ mod tests {
         assert_eq!(r.segment_count(), 0);
         assert_eq!(h.held, 0);
         assert_eq!(h.mem.used(), 0);
+    }
+
+    #[test]
+    fn out_of_band_bytes_are_left_out_of_the_delivery() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        let mut s = Sink::default();
+        let mut d = Delivered::default();
+        // "GET /malic" + urgent "X" at offset 10 + "ious": the X is out of band.
+        assert!(r.mark_oob(10));
+        assert!(!r.mark_oob(10), "marked once");
+        r.insert(&mut h.env(), 0, b"GET /malic");
+        r.insert(&mut h.env(), 10, b"X");
+        r.insert(&mut h.env(), 11, b"ious");
+        r.release(&mut h.env(), D, u64::MAX, 0, &mut s, &mut d);
+        assert_eq!(s.out, b"GET /malicious");
+        assert_eq!(d.bytes, 15, "the urgent byte still counts as received");
+        // An offset already delivered cannot be taken out any more.
+        assert!(!r.mark_oob(3));
+        // Two urgent bytes in one delivered piece, the first at its start.
+        let mut r = Reassembly::default();
+        let mut s = Sink::default();
+        assert!(r.mark_oob(0) && r.mark_oob(2));
+        r.insert(&mut h.env(), 0, b"!a!b");
+        r.release(&mut h.env(), D, u64::MAX, 0, &mut s, &mut d);
+        assert_eq!(s.out, b"ab");
+    }
+
+    #[test]
+    fn streaming_regions_split_only_at_large_holes() {
+        let mut h = Harness::new(OverlapPolicy::Bsd);
+        let mut r = Reassembly::default();
+        assert_eq!(r.streaming_regions(), 1);
+        r.insert(&mut h.env(), 10, b"a");
+        r.insert(&mut h.env(), 100, b"b");
+        // small holes: one region
+        assert_eq!(r.region_count(), 2);
+        assert_eq!(r.streaming_regions(), 1);
+        let res = r.insert(&mut h.env(), 101 + 262_144, b"c");
+        assert_eq!(r.region_count(), 3, "{res:?}");
+        assert_eq!(r.streaming_regions(), 2);
     }
 
     #[test]

@@ -205,6 +205,10 @@ pub struct StreamConfig {
     /// Maximum number of different SYNs remembered while waiting for the SYN/ACK
     /// (`stream.max-syn-queued`, default 10).
     pub max_syn_queued: usize,
+    /// `stream.reassembly.urgent.policy: oob`: the urgent byte of a segment with URG set (at
+    /// `seq + urgent pointer - 1`) is out-of-band data and left out of the reassembled stream;
+    /// false (`inline`, the default) keeps it in the stream.
+    pub urgent_oob: bool,
 }
 
 impl Default for StreamConfig {
@@ -218,6 +222,7 @@ impl Default for StreamConfig {
             inline: false,
             max_queued_segments_per_direction: 16_384,
             max_syn_queued: 10,
+            urgent_oob: false,
         }
     }
 }

@@ -209,6 +209,21 @@ impl StreamEngine {
             return out;
         }
 
+        if self.config.urgent_oob
+            && tcp.flags & tcp_flags::URG != 0
+            && tcp.urgent > 0
+            && usize::from(tcp.urgent) <= payload.len()
+            && sess.state != TcpState::None
+        {
+            // The urgent byte is out-of-band data: the stream goes on without it.
+            let half = &mut sess.half[sess.role_of(dir).index()];
+            let at = half.offset_of(tcp.seq.wrapping_add(u32::from(tcp.urgent) - 1));
+            if let Ok(at) = u64::try_from(at)
+                && half.reasm.mark_oob(at)
+            {
+                self.stats.urgent_oob += 1;
+            }
+        }
         if sess.state == TcpState::None {
             self.state_none(sess, dir, tcp, payload, sink, &mut out);
         } else {
@@ -1158,8 +1173,11 @@ impl StreamEngine {
                 pool: &mut self.pool,
                 scratch: &mut self.scratch,
             };
-            h.reasm
-                .ingest(&mut env, role_dir(s), start, data, data_limit, sink, &mut d)
+            let res = h
+                .reasm
+                .ingest(&mut env, role_dir(s), start, data, data_limit, sink, &mut d);
+            h.max_regions = h.max_regions.max(h.reasm.streaming_regions());
+            res
         };
         self.account(out, res);
         self.stats.bytes_delivered += d.bytes;

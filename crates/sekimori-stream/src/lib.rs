@@ -7,13 +7,15 @@
 //!
 //! One [`StreamEngine`] per worker; one [`TcpSession`] per flow. Feed every TCP packet of a flow
 //! to [`StreamEngine::process`]; reassembled bytes arrive in order at a [`StreamSink`]. At flow
-//! end call [`StreamEngine::flush`].
+//! end call [`StreamEngine::flush`]. A [`RawStream`] per direction keeps reassembled data for
+//! the signature rules that inspect the stream (Suricata's raw reassembly).
 #![deny(missing_docs)]
 
 mod buffer;
 pub mod config;
 pub mod engine;
 pub mod event;
+pub mod raw;
 pub mod seq;
 pub mod session;
 pub mod stats;
@@ -21,6 +23,7 @@ pub mod stats;
 pub use config::{ALL_POLICIES, ConfigError, OverlapPolicy, StreamConfig};
 pub use engine::{NullSink, SegmentOutcome, StreamEngine, StreamSink};
 pub use event::{EventSet, StreamEvent};
+pub use raw::RawStream;
 pub use session::{TcpSession, TcpState};
 pub use stats::{StreamMemory, StreamStats};
 

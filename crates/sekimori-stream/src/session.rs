@@ -102,6 +102,8 @@ pub(crate) struct Half {
     pub depth_reached: bool,
     /// A gap was declared in this direction.
     pub had_gap: bool,
+    /// Most streaming-buffer regions this direction used (Suricata's `max_regions`).
+    pub max_regions: usize,
     /// Data buffer.
     pub reasm: Reassembly,
 }
@@ -218,6 +220,15 @@ impl TcpSession {
         self.reversed = !self.reversed;
         self.rst_sender = 1 - self.rst_sender.min(1);
     }
+    /// The flow itself was turned round (Suricata's `FlowSwap`: its source is now the other
+    /// endpoint and later packets come with the other direction): each endpoint keeps its data,
+    /// which moves to the other index, so that roles keep following the (new) flow directions.
+    /// Unlike [`TcpSession::reverse_roles`], which is for callers whose flow keeps its
+    /// orientation.
+    pub fn swap_directions(&mut self) {
+        self.half.swap(0, 1);
+        self.rst_sender = 1 - self.rst_sender.min(1);
+    }
     /// The TCP-role direction of a packet travelling in flow direction `flow_dir`.
     pub fn role_of(&self, flow_dir: Direction) -> Direction {
         if self.reversed {
@@ -230,6 +241,11 @@ impl TcpSession {
     /// `tc_gap`). Holes skipped only at `flush` (never acknowledged) do not set it.
     pub fn had_gap(&self, dir: Direction) -> bool {
         self.half[dir.index()].had_gap
+    }
+    /// Most regions this direction's reassembly buffer used, as Suricata's flow record reports
+    /// it (`ts_max_regions`/`tc_max_regions`): at least 1.
+    pub fn max_regions(&self, dir: Direction) -> usize {
+        self.half[dir.index()].max_regions.max(1)
     }
     /// Reassembly depth reached in this direction.
     pub fn depth_reached(&self, dir: Direction) -> bool {

@@ -9,6 +9,8 @@ use crate::event::StreamEvent;
 pub struct StreamStats {
     /// TCP packets handed to `process`.
     pub packets: u64,
+    /// Urgent bytes left out of the stream as out-of-band data (`urgent.policy: oob`).
+    pub urgent_oob: u64,
     /// TCP sessions created (handshake or pickup).
     pub sessions: u64,
     /// Sessions picked up without seeing the SYN (midstream / SYN-ACK / async pickups).
@@ -57,6 +59,7 @@ impl Default for StreamStats {
     fn default() -> Self {
         StreamStats {
             packets: 0,
+            urgent_oob: 0,
             sessions: 0,
             midstream_pickups: 0,
             invalid: 0,

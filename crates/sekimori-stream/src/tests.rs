@@ -1560,6 +1560,27 @@ fn reverse_roles_swaps_directions() {
 }
 
 #[test]
+fn swap_directions_follows_a_turned_flow() {
+    let mut c = Conn::new(StreamConfig {
+        midstream: true,
+        ..StreamConfig::default()
+    });
+    // picked up from the server's response
+    c.send(TS, 900, 100, PA, b"HTTP/1.1 200 OK");
+    // the flow is turned round: the server's packets are to_client from now on
+    c.sess.swap_directions();
+    assert!(!c.sess.is_reversed());
+    assert_eq!(c.sess.next_seq(TC), 915);
+    // the real client's request, now to_server, acknowledges the response
+    let o = c.send(TS, 100, 915, PA, b"GET / HTTP/1.1");
+    assert_eq!(o.role, Some(TS));
+    assert_eq!(c.rec.stream(TC), b"HTTP/1.1 200 OK");
+    c.send(TC, 915, 114, A, b"");
+    assert_eq!(c.rec.stream(TS), b"GET / HTTP/1.1");
+    assert_eq!(c.sess.tcp_flags(TS), PA);
+}
+
+#[test]
 fn note_flags_only_records_flags() {
     let mut c = Conn::ids();
     c.handshake();
