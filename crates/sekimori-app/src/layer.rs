@@ -444,6 +444,8 @@ impl FlowApp {
             AppProto::Tls => env.stats.detected_tls += 1,
             AppProto::Smtp => env.stats.detected_smtp += 1,
             AppProto::Smb => env.stats.detected_smb += 1,
+            AppProto::Rfb => env.stats.detected_rfb += 1,
+            AppProto::Quic => env.stats.detected_quic += 1,
         }
         env.sink.on_detect(env.flow, proto, dir, self.reversed);
         self.state = State::Parsing(parser);
@@ -706,6 +708,8 @@ impl FlowApp {
                             AppProto::Tls => env.stats.detected_tls += 1,
                             AppProto::Smtp => env.stats.detected_smtp += 1,
                             AppProto::Smb => env.stats.detected_smb += 1,
+                            AppProto::Rfb => env.stats.detected_rfb += 1,
+                            AppProto::Quic => env.stats.detected_quic += 1,
                         }
                         env.sink.on_detect(env.flow, proto, dir, self.reversed);
                         self.state = State::Parsing(parser);

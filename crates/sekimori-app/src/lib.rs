@@ -47,7 +47,9 @@ pub mod http;
 pub mod layer;
 pub mod parser;
 pub mod registry;
+pub mod quic;
 pub mod replay;
+pub mod rfb;
 pub mod sink;
 pub mod smb;
 pub mod smtp;
@@ -65,6 +67,8 @@ pub use registry::{Detect, ProtocolEntry, Registry};
 pub use sink::{
     AppSink, AppTx, FileClose, FileId, FileKind, FileOpen, FileSink, FileStatus, NullSink,
 };
+pub use quic::{QuicParser, QuicTx};
+pub use rfb::{RfbParser, RfbTx};
 pub use smb::{SmbEvent, SmbParser, SmbTx};
 pub use smtp::{SmtpConfig, SmtpParser, SmtpStats, SmtpTx};
 pub use stats::{AppStats, DnsStats, HttpStats, SmbStats, TlsStats};

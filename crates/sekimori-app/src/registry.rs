@@ -4,6 +4,8 @@ use crate::config::AppConfig;
 use crate::dns::DnsParser;
 use crate::http::HttpParser;
 use crate::parser::{AppParser, Probe, ProtocolInfo};
+use crate::quic::QuicParser;
+use crate::rfb::RfbParser;
 use crate::smb::SmbParser;
 use crate::smtp::SmtpParser;
 use crate::tls::TlsParser;
@@ -90,6 +92,8 @@ impl Registry {
                 ProtocolEntry::of::<TlsParser>(cfg),
                 ProtocolEntry::of::<SmtpParser>(cfg),
                 ProtocolEntry::of::<SmbParser>(cfg),
+                ProtocolEntry::of::<RfbParser>(cfg),
+                ProtocolEntry::of::<QuicParser>(cfg),
             ],
         }
     }

@@ -3,6 +3,8 @@
 
 use crate::dns::DnsTx;
 use crate::http::HttpTx;
+use crate::quic::QuicTx;
+use crate::rfb::RfbTx;
 use crate::smb::SmbTx;
 use crate::smtp::SmtpTx;
 use crate::tls::TlsTx;
@@ -22,6 +24,10 @@ pub enum AppTx<'a> {
     Smtp(&'a SmtpTx),
     /// One SMB request/response pair, or the file transaction of an open file and direction.
     Smb(&'a SmbTx),
+    /// The RFB (VNC) handshake of a connection.
+    Rfb(&'a RfbTx),
+    /// One TLS hello carried by QUIC Initial packets.
+    Quic(&'a QuicTx),
 }
 
 impl AppTx<'_> {
@@ -33,6 +39,8 @@ impl AppTx<'_> {
             AppTx::Tls(_) => AppProto::Tls,
             AppTx::Smtp(_) => AppProto::Smtp,
             AppTx::Smb(_) => AppProto::Smb,
+            AppTx::Rfb(_) => AppProto::Rfb,
+            AppTx::Quic(_) => AppProto::Quic,
         }
     }
     /// The transaction id within its flow (EVE `tx_id`).
@@ -43,6 +51,8 @@ impl AppTx<'_> {
             AppTx::Tls(t) => t.tx_id,
             AppTx::Smtp(t) => t.tx_id,
             AppTx::Smb(t) => t.tx_id,
+            AppTx::Rfb(t) => t.tx_id,
+            AppTx::Quic(t) => t.tx_id,
         }
     }
 }

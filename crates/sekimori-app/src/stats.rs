@@ -156,6 +156,10 @@ pub struct AppStats {
     pub detected_smtp: u64,
     /// Flows on which SMB was detected.
     pub detected_smb: u64,
+    /// Flows on which RFB (VNC) was detected.
+    pub detected_rfb: u64,
+    /// Flows on which QUIC was detected.
+    pub detected_quic: u64,
     /// Flows on which no protocol could be detected.
     pub detect_failed: u64,
     /// TCP stream bytes received.

@@ -90,6 +90,7 @@ impl AppSink for Rec {
                 AppTx::Tls(t) => self.tls.push(t.clone()),
                 AppTx::Smtp(t) => self.smtp.push(t.clone()),
                 AppTx::Smb(t) => self.smb.push(t.clone()),
+                AppTx::Rfb(_) | AppTx::Quic(_) => {}
             }
         }
     }

@@ -21,6 +21,10 @@ pub enum AppProto {
     Smtp,
     /// SMB2/3 (and SMB1 negotiation) over NetBIOS session service, TCP.
     Smb,
+    /// RFB (VNC) handshake over TCP.
+    Rfb,
+    /// QUIC (Initial packets: the TLS hellos) over UDP.
+    Quic,
 }
 
 impl AppProto {
@@ -32,6 +36,8 @@ impl AppProto {
             AppProto::Tls => "tls",
             AppProto::Smtp => "smtp",
             AppProto::Smb => "smb",
+            AppProto::Rfb => "rfb",
+            AppProto::Quic => "quic",
         }
     }
 }

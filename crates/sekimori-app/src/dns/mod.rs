@@ -85,6 +85,10 @@ pub struct DnsTx {
     pub rtt_ns: Option<u64>,
     /// Capture time of the message.
     pub ts: Timestamp,
+    /// Over UDP: the whole datagram that carried the message — the packet payload
+    /// (`pkt_data`) Suricata inspects together with the transaction's buffers, since the
+    /// transaction is created by that very packet. Empty over TCP. Reused between messages.
+    pub raw: Vec<u8>,
     events: u8,
 }
 
@@ -209,6 +213,10 @@ impl DnsParser {
             evs |= 1 << DnsEvent::TooManyLabels as u8;
         }
         let ts = cx.flow.ts;
+        self.tx.raw.clear();
+        if !tcp {
+            self.tx.raw.extend_from_slice(m);
+        }
         self.tx.tx_id = id;
         self.tx.dir = Some(dir);
         self.tx.ts = ts;
@@ -380,7 +388,10 @@ impl AppParser for DnsParser {
     }
 
     fn memory(&self) -> usize {
-        std::mem::size_of::<Self>() + self.tx.message.memory() + self.outstanding.capacity() * 24
+        std::mem::size_of::<Self>()
+            + self.tx.message.memory()
+            + self.tx.raw.capacity()
+            + self.outstanding.capacity() * 24
     }
 }
 

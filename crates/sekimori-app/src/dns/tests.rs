@@ -448,3 +448,22 @@ fn probes() {
         Probe::NeedMore
     );
 }
+
+#[test]
+fn udp_transactions_keep_their_datagram_tcp_ones_do_not() {
+    let q = query_bytes(7, b"a.example", 1);
+    let mut h = Harness::udp(53);
+    h.data(ToServer, &q);
+    h.end();
+    assert_eq!(
+        h.rec.dns[0].raw, q,
+        "pkt_data of the packet that created the tx"
+    );
+    let mut h = Harness::tcp(53);
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    h.data(ToServer, &framed);
+    h.end();
+    assert_eq!(h.rec.dns.len(), 1);
+    assert!(h.rec.dns[0].raw.is_empty());
+}

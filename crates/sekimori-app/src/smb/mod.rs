@@ -369,6 +369,16 @@ impl SmbParser {
             return;
         }
         let f = self.files.remove(fi);
+        // The file transactions as they stand when their files close (Suricata's `fileinfo`
+        // records carry this `smb` object): handed over before the close, completed after.
+        for t in f.tx.iter().flatten() {
+            if let Some(pos) = self.txs.iter().position(|x| x.tx_id == *t) {
+                let mut tx = self.txs.remove(pos);
+                tx.dialect = self.dialect;
+                cx.tx(AppTx::Smb(&tx), TxStage::RequestComplete);
+                self.txs.insert(pos, tx);
+            }
+        }
         for (id, size) in f.stream.into_iter().flatten() {
             cx.sink.file_close(cx.flow, id, &FileClose { status, size });
         }

@@ -933,3 +933,24 @@ fn smb1_hostile_messages_do_not_panic() {
         h.end();
     }
 }
+
+#[test]
+fn file_transactions_are_handed_over_before_their_files_close() {
+    let h = run(&session());
+    let s = &h.rec.smb;
+    // The READ and WRITE file transactions: once as they stand at the close (for the
+    // `fileinfo` records), then completed.
+    for t in [&s[4], &s[5]] {
+        let stages: Vec<TxStage> = h
+            .rec
+            .stages
+            .iter()
+            .filter(|(id, _)| *id == t.tx_id)
+            .map(|(_, st)| *st)
+            .collect();
+        assert_eq!(stages, vec![TxStage::RequestComplete, TxStage::Complete]);
+    }
+    // Other transactions are handed over once.
+    let tree = s[2].tx_id;
+    assert_eq!(h.rec.stages.iter().filter(|(id, _)| *id == tree).count(), 1);
+}

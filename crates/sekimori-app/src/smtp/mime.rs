@@ -29,6 +29,28 @@ pub struct MimeLimits {
     pub max_text_scan: usize,
     /// URLs, links and attachment names kept per message (each list).
     pub max_list: usize,
+    /// URL schemes extracted, lower case with `://` (Suricata's
+    /// `smtp.mime.extract-urls-schemes`; see [`MimeLimits::set_url_schemes`]). Text is
+    /// searched for each scheme in this order.
+    pub url_schemes: Vec<Vec<u8>>,
+}
+
+impl MimeLimits {
+    /// Sets the URL schemes to extract from their names as Suricata's configuration gives
+    /// them (`http`, `https`, ...; `://` is added, case is ignored, empty names are skipped).
+    pub fn set_url_schemes<S: AsRef<str>>(&mut self, names: &[S]) {
+        self.url_schemes = names
+            .iter()
+            .map(|n| {
+                n.as_ref()
+                    .trim()
+                    .trim_end_matches("://")
+                    .to_ascii_lowercase()
+            })
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("{n}://").into_bytes())
+            .collect();
+    }
 }
 
 impl Default for MimeLimits {
@@ -42,6 +64,7 @@ impl Default for MimeLimits {
             max_boundary_len: 254,
             max_text_scan: 64 * 1024,
             max_list: 256,
+            url_schemes: SCHEMES.iter().map(|s| s.to_vec()).collect(),
         }
     }
 }
@@ -629,7 +652,12 @@ impl MimeParser {
         );
         if leaf.scan {
             let text = std::mem::take(&mut self.text);
-            scan_urls(&text, &mut self.info, self.lim.max_list);
+            scan_urls(
+                &text,
+                &mut self.info,
+                self.lim.max_list,
+                &self.lim.url_schemes,
+            );
             if leaf.html {
                 scan_links(&text, &mut self.info, self.lim.max_list);
             }
@@ -925,38 +953,29 @@ fn trim_trailing_punct(mut u: &[u8]) -> &[u8] {
     u
 }
 
-/// Finds URLs (`http://`, `https://`, `ftp://`, case-insensitive) in decoded text.
-fn scan_urls(text: &[u8], info: &mut MimeInfo, max: usize) {
+/// Finds URLs of the `schemes` (lower case, with `://`; matched in any case) in decoded
+/// text: scheme by scheme in the order given, each in text order, as Suricata's extraction
+/// does (EVE lists them in reverse).
+fn scan_urls(text: &[u8], info: &mut MimeInfo, max: usize, schemes: &[Vec<u8>]) {
     let lower = text.to_ascii_lowercase();
-    let mut i = 0;
-    while i < lower.len() {
-        let Some(p) = memchr::memmem::find(lower.get(i..).unwrap_or(&[]), b"://") else {
-            break;
-        };
-        let at = i + p;
-        let mut hit = None;
-        for s in SCHEMES {
-            let start = (at + 3).checked_sub(s.len());
-            if let Some(st) = start
-                && lower.get(st..at + 3) == Some(s)
-            {
-                hit = Some(st);
-            }
+    // As Suricata: a URL starts a word (start of text or after whitespace).
+    let word_start = |st: usize| st == 0 || text.get(st - 1).is_some_and(u8::is_ascii_whitespace);
+    for s in schemes {
+        if s.is_empty() {
+            continue;
         }
-        // As Suricata: a URL starts a word (start of text or after whitespace).
-        let word_start =
-            |st: usize| st == 0 || text.get(st - 1).is_some_and(u8::is_ascii_whitespace);
-        if let Some(st) = hit.filter(|st| word_start(*st)) {
+        for st in memchr::memmem::find_iter(&lower, s) {
+            if !word_start(st) {
+                continue;
+            }
+            let body = st + s.len();
             let end = text
-                .get(at + 3..)
+                .get(body..)
                 .and_then(|t| t.iter().position(|c| url_end(*c)))
-                .map_or(text.len(), |e| e + at + 3);
-            if end > at + 3 {
+                .map_or(text.len(), |e| e + body);
+            if end > body {
                 push_url(text.get(st..end).unwrap_or(&[]), info, max);
             }
-            i = end.max(at + 3);
-        } else {
-            i = at + 3;
         }
     }
 }
@@ -1035,5 +1054,64 @@ fn scan_links(html: &[u8], info: &mut MimeInfo, max: usize) {
         info.links
             .push((href.to_vec(), String::from_utf8_lossy(&text).into_owned()));
         i = close.max(i);
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    fn urls(text: &[u8], lim: &MimeLimits) -> Vec<String> {
+        let mut info = MimeInfo::default();
+        scan_urls(text, &mut info, lim.max_list, &lim.url_schemes);
+        info.urls
+            .iter()
+            .map(|u| String::from_utf8_lossy(u).into_owned())
+            .collect()
+    }
+
+    const TEXT: &[u8] = b"body http://google.com is a link. http://test-site.org/blah/123/ too. \
+        HTTPS://facebook.com also. ftp://172.42.48.124 also. mailto:a@b x:http://no.example";
+
+    #[test]
+    fn schemes_in_configured_order() {
+        let mut lim = MimeLimits::default();
+        lim.set_url_schemes(&["http", "https", "ftp", "mailto"]);
+        assert_eq!(
+            lim.url_schemes.last().map(Vec::as_slice),
+            Some(&b"mailto://"[..])
+        );
+        // Scheme by scheme, each in text order (EVE reverses the list); `mailto:` has no `//`.
+        assert_eq!(
+            urls(TEXT, &lim),
+            [
+                "http://google.com",
+                "http://test-site.org/blah/123/",
+                "HTTPS://facebook.com",
+                "ftp://172.42.48.124"
+            ]
+        );
+        lim.set_url_schemes(&["ftp", " HTTP:// ", ""]);
+        assert_eq!(
+            urls(TEXT, &lim),
+            [
+                "ftp://172.42.48.124",
+                "http://google.com",
+                "http://test-site.org/blah/123/"
+            ]
+        );
+        lim.set_url_schemes::<&str>(&[]);
+        assert!(urls(TEXT, &lim).is_empty());
+    }
+
+    #[test]
+    fn hostile_text() {
+        let lim = MimeLimits::default();
+        assert!(urls(b"", &lim).is_empty());
+        assert!(urls(b"http://", &lim).is_empty());
+        assert_eq!(urls(b"http://x", &lim), ["http://x"]);
+        assert_eq!(urls(b"http://http://x", &lim), ["http://http://x"]);
+        let many: Vec<u8> = b"http://a ".repeat(10_000);
+        assert_eq!(urls(&many, &lim), ["http://a"]);
     }
 }

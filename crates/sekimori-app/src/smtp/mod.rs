@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 
 use crate::config::AppConfig;
 use crate::parser::{AppParser, ParseCx, ParseResult, Probe, ProtocolInfo};
-use crate::sink::{AppTx, FileStatus};
+use crate::sink::{AppTx, FileClose, FileId, FileKind, FileOpen, FileStatus};
 use crate::types::{AppProto, Direction, Transport, TxStage};
 pub use mime::{MimeInfo, MimeLimits, MimeParser, decode_words};
 
@@ -40,6 +40,13 @@ pub struct SmtpConfig {
     pub max_rcpt: usize,
     /// MIME decoder limits.
     pub mime: MimeLimits,
+    /// Decode messages (Suricata's `smtp.mime.decode-mime`): the `email` object and the
+    /// attachments as files. On by default.
+    pub decode_mime: bool,
+    /// With MIME decoding off, hand each whole raw message to the file sink as one file named
+    /// `rawmsg` (Suricata's `smtp.raw-extraction`; ignored while `decode_mime` is on, as
+    /// Suricata does).
+    pub raw_extraction: bool,
 }
 
 impl Default for SmtpConfig {
@@ -50,6 +57,8 @@ impl Default for SmtpConfig {
             max_pipeline: 64,
             max_rcpt: 256,
             mime: MimeLimits::default(),
+            decode_mime: true,
+            raw_extraction: false,
         }
     }
 }
@@ -139,6 +148,10 @@ pub struct SmtpParser {
     /// The last message ended with DATA's end line (the next command, QUIT included, opens a
     /// transaction, as Suricata 7 does).
     after_data: bool,
+    /// The directions that ended (to server, to client).
+    closed: [bool; 2],
+    /// The raw message file being extracted (`raw_extraction`) and its size so far.
+    raw: Option<(FileId, u64)>,
 }
 
 fn ci_starts(s: &[u8], p: &[u8]) -> bool {
@@ -211,7 +224,22 @@ impl SmtpParser {
         }
     }
 
+    /// Ends the raw message file, if one is being extracted.
+    fn end_raw(&mut self, status: FileStatus, cx: &mut ParseCx<'_>) {
+        if let Some((id, size)) = self.raw.take() {
+            cx.sink.file_close(cx.flow, id, &FileClose { status, size });
+        }
+    }
+
     fn end_message(&mut self, ok: bool, cx: &mut ParseCx<'_>) {
+        self.end_raw(
+            if ok {
+                FileStatus::Complete
+            } else {
+                FileStatus::Truncated
+            },
+            cx,
+        );
         let id = self.tx().tx_id;
         if let Some(mut m) = self.mime.take() {
             m.end(ok, cx, id);
@@ -230,6 +258,10 @@ impl SmtpParser {
     }
 
     fn feed_mime(&mut self, data: &[u8], cx: &mut ParseCx<'_>) {
+        if let Some((fid, size)) = self.raw.as_mut() {
+            *size = size.saturating_add(data.len() as u64);
+            cx.sink.file_data(cx.flow, *fid, data);
+        }
         let id = self.tx().tx_id;
         if let Some(mut m) = self.mime.take() {
             m.feed(data, cx, id);
@@ -243,8 +275,29 @@ impl SmtpParser {
     fn start_message(&mut self, cx: &mut ParseCx<'_>) {
         cx.stats.smtp.messages += 1;
         self.tx().data = true;
-        if self.mime.is_none() {
-            self.mime = Some(MimeParser::new(&self.cfg.mime));
+        if self.cfg.decode_mime {
+            if self.mime.is_none() {
+                self.mime = Some(MimeParser::new(&self.cfg.mime));
+            }
+        } else if self.cfg.raw_extraction && self.raw.is_none() {
+            let tx_id = self.tx().tx_id;
+            let id = cx.new_file_id();
+            cx.sink.file_open(
+                cx.flow,
+                &FileOpen {
+                    id,
+                    proto: AppProto::Smtp,
+                    tx_id,
+                    dir: Direction::ToServer,
+                    kind: FileKind::MailAttachment,
+                    name: b"rawmsg",
+                    field: &[],
+                    content_type: &[],
+                    declared_len: None,
+                },
+            );
+            cx.stats.smtp.files += 1;
+            self.raw = Some((id, 0));
         }
     }
 
@@ -636,6 +689,8 @@ impl AppParser for SmtpParser {
             cmds: VecDeque::new(),
             mime: None,
             greeted: false,
+            closed: [false; 2],
+            raw: None,
             after_data: false,
         }
     }
@@ -665,6 +720,7 @@ impl AppParser for SmtpParser {
         }
         match self.mode {
             Mode::Data | Mode::Bdat { .. } => {
+                self.end_raw(FileStatus::Gap, cx);
                 if let Some(mut m) = self.mime.take() {
                     m.abort(cx, FileStatus::Gap);
                     cx.stats.smtp.files += m.files;
@@ -687,10 +743,19 @@ impl AppParser for SmtpParser {
         if !tail.is_empty() {
             let _ = self.parse(dir, tail, cx);
         }
+        // Both sides ended: nothing more can come, the open transaction is complete now (as
+        // Suricata completes transactions at end of stream in both directions, on that packet).
+        let i = usize::from(dir != Direction::ToServer);
+        if let Some(c) = self.closed.get_mut(i) {
+            *c = true;
+        }
+        if self.closed == [true, true] {
+            self.finish(cx);
+        }
     }
 
     fn finish(&mut self, cx: &mut ParseCx<'_>) {
-        if self.mime.is_some() {
+        if self.mime.is_some() || self.raw.is_some() {
             self.end_message(false, cx);
         }
         self.complete(cx);

@@ -428,3 +428,75 @@ fn zero_limits_do_not_hang() {
             .any(|e| e.name == "MAX_COMMAND_LINE_LEN_EXCEEDED")
     );
 }
+
+#[test]
+fn both_sides_closed_complete_the_open_transaction() {
+    let mut h = Harness::tcp(25);
+    h.tc_data(b"220 mx ESMTP\r\n");
+    h.ts_data(b"EHLO a\r\nMAIL FROM:<x@y>\r\nRCPT TO:<r@s>\r\nDATA\r\n");
+    h.tc_data(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    h.ts_data(b"Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+    h.tc_data(b"250 queued\r\n221 bye\r\n");
+    assert_eq!(h.rec.smtp.len(), 1, "the message is complete at its end");
+    // One side closing is not enough: the other may still talk.
+    h.close(Direction::ToServer);
+    assert_eq!(h.rec.smtp.len(), 1);
+    h.close(Direction::ToClient);
+    assert_eq!(
+        h.rec.smtp.len(),
+        2,
+        "the QUIT transaction ends with the stream"
+    );
+    assert_eq!(h.rec.smtp[1].tx_id, 1);
+    // The flow end does not report it again.
+    h.end();
+    assert_eq!(h.rec.smtp.len(), 2);
+}
+
+fn raw_harness(decode_mime: bool) -> Harness {
+    let mut cfg = crate::AppConfig::default();
+    cfg.smtp.decode_mime = decode_mime;
+    cfg.smtp.raw_extraction = true;
+    let mut h = Harness::new(cfg, 6, 25);
+    h.tc_data(b"220 mx ESMTP\r\n");
+    h.ts_data(b"EHLO a\r\nMAIL FROM:<x@y>\r\nRCPT TO:<r@s>\r\nDATA\r\n");
+    h.tc_data(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    h
+}
+
+#[test]
+fn raw_extraction_gives_the_whole_message_as_one_file() {
+    let mut h = raw_harness(false);
+    h.ts_data(b"Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n..dot\r\n");
+    h.ts_data(b"--b--\r\n.\r\n");
+    assert_eq!(h.rec.files.len(), 1);
+    let f = &h.rec.files[0];
+    assert_eq!(f.name, b"rawmsg");
+    assert_eq!(f.kind, FileKind::MailAttachment);
+    assert_eq!(f.tx_id, 0);
+    // Dot-unstuffed, the end-of-data line excluded.
+    let want: &[u8] =
+        b"Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n.dot\r\n--b--\r\n";
+    assert_eq!(f.data, want);
+    let c = f.close.as_ref().expect("closed");
+    assert_eq!(
+        (c.status, c.size),
+        (FileStatus::Complete, want.len() as u64)
+    );
+    // No decoding: no `email` object.
+    assert!(h.rec.smtp[0].email.is_none());
+}
+
+#[test]
+fn raw_extraction_truncated_and_ignored_while_decoding() {
+    let mut h = raw_harness(false);
+    h.ts_data(b"Subject: x\r\n\r\npartial");
+    h.end();
+    let c = h.rec.files[0].close.as_ref().expect("closed at flow end");
+    assert_eq!(c.status, FileStatus::Truncated);
+    // With MIME decoding on, raw extraction is ignored (as Suricata): only the parts.
+    let mut h = raw_harness(true);
+    h.ts_data(b"Subject: x\r\n\r\nhello\r\n.\r\n");
+    assert!(h.rec.files.iter().all(|f| f.name != b"rawmsg"));
+    assert!(h.rec.smtp[0].email.is_some());
+}

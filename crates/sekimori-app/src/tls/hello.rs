@@ -68,6 +68,9 @@ pub fn version_string(v: u16) -> String {
 pub struct ClientHello {
     /// `legacy_version` (771 for TLS 1.2 and 1.3).
     pub legacy_version: u16,
+    /// The 32-byte `random` (`tls.random`; its first 4 bytes are `tls.random_time`, the other
+    /// 28 `tls.random_bytes`). Empty when the hello was too short to carry one.
+    pub random: Vec<u8>,
     /// Session id (empty when none).
     pub session_id: Vec<u8>,
     /// Cipher suites, in order, GREASE included.
@@ -93,6 +96,8 @@ pub struct ClientHello {
 pub struct ServerHello {
     /// `legacy_version`.
     pub legacy_version: u16,
+    /// The 32-byte `random` (`tls.random` of the server side).
+    pub random: Vec<u8>,
     /// Session id (empty when none).
     pub session_id: Vec<u8>,
     /// The chosen cipher suite.
@@ -156,6 +161,7 @@ impl ClientHello {
     pub fn from_parsed(ch: &tls_parser::TlsClientHelloContents<'_>) -> (ClientHello, HelloIssues) {
         let mut h = ClientHello {
             legacy_version: ch.version.0,
+            random: ch.random.to_vec(),
             session_id: ch.session_id.map(<[u8]>::to_vec).unwrap_or_default(),
             ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
             ..ClientHello::default()
@@ -328,6 +334,7 @@ impl ServerHello {
     pub fn from_parsed(sh: &tls_parser::TlsServerHelloContents<'_>) -> (ServerHello, HelloIssues) {
         let h = ServerHello {
             legacy_version: sh.version.0,
+            random: sh.random.to_vec(),
             session_id: sh.session_id.map(<[u8]>::to_vec).unwrap_or_default(),
             cipher: sh.cipher.0,
             ..ServerHello::default()
@@ -341,6 +348,7 @@ impl ServerHello {
     ) -> (ServerHello, HelloIssues) {
         let h = ServerHello {
             legacy_version: sh.version.0,
+            random: sh.random.to_vec(),
             cipher: sh.cipher.0,
             ..ServerHello::default()
         };

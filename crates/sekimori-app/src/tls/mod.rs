@@ -124,6 +124,10 @@ pub struct TlsTx {
     pub server_cert: Option<CertInfo>,
     /// Number of certificates in the server's chain.
     pub server_chain_len: usize,
+    /// The DER certificates of the server's chain, in message order (`tls.certs` to_client).
+    pub server_chain: Vec<Vec<u8>>,
+    /// The DER certificates of the client's chain (`tls.certs` to_server).
+    pub client_chain: Vec<Vec<u8>>,
     /// The client's first certificate (when the server asked for one).
     pub client_cert: Option<CertInfo>,
     /// JA3 string of the ClientHello.
@@ -451,8 +455,12 @@ impl TlsParser {
                 if have || self.done {
                     return;
                 }
+                let chain: Vec<Vec<u8>> = c.cert_chain.iter().map(|x| x.data.to_vec()).collect();
                 if server {
                     self.tx.server_chain_len = c.cert_chain.len();
+                    self.tx.server_chain = chain;
+                } else {
+                    self.tx.client_chain = chain;
                 }
                 let Some(first) = c.cert_chain.first() else {
                     return;
@@ -689,6 +697,13 @@ impl AppParser for TlsParser {
     fn memory(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.dirs.iter().map(|d| d.hs.capacity()).sum::<usize>()
+            + self
+                .tx
+                .server_chain
+                .iter()
+                .chain(self.tx.client_chain.iter())
+                .map(Vec::capacity)
+                .sum::<usize>()
             + self.ja4_acc.as_ref().map_or(0, |a| {
                 2 * (a.ciphers.capacity()
                     + a.extensions.capacity()

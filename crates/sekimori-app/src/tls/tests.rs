@@ -189,6 +189,21 @@ fn full_tls12_handshake() {
     assert_eq!(h.rec.stages, vec![(0, TxStage::Complete)]);
 }
 
+#[test]
+fn hello_randoms_and_certificate_chain_are_kept() {
+    let h = run(&[
+        (ToServer, client_hello_record()),
+        (ToClient, server_flight12()),
+    ]);
+    let t = &h.rec.tls[0];
+    // `tls.random` of each side: the 32 bytes after the hello's version.
+    assert_eq!(t.client_hello.as_ref().unwrap().random, vec![7u8; 32]);
+    assert_eq!(t.server_hello.as_ref().unwrap().random, vec![5u8; 32]);
+    // `tls.certs`: every DER certificate of the server's chain, in order.
+    assert_eq!(t.server_chain, vec![CERT.to_vec()]);
+    assert!(t.client_chain.is_empty());
+}
+
 fn md5_free_sha256(s: &str) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(s.as_bytes())
