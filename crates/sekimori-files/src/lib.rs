@@ -14,5 +14,6 @@ pub use error::FileError;
 pub use magic::{TextStats, describe};
 pub use store::{StoreConfig, store_path};
 pub use tracker::{
-    FileConfig, FileObserver, FileState, FileStats, FileTracker, Hashes, TrackedFile, hex,
+    FileConfig, FileObserver, FileState, FileStats, FileTracker, Hashes, HttpBodyLimits, OpenFileView,
+    TrackedFile, hex,
 };
