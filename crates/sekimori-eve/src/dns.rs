@@ -170,9 +170,16 @@ pub fn write_query_fields(o: &mut Obj<'_>, tx: &DnsTx, index: usize) -> bool {
     let Some(q) = m.queries.get(index) else {
         return false;
     };
-    o.u64("version", 2)
-        .str("type", "query")
-        .u64("id", m.header.id.into());
+    o.u64("version", 2);
+    query_entry(o, tx, q);
+    true
+}
+
+/// The fields of one question of a request (`type` .. `opcode`), without `version`: a `dns`
+/// query record's body and an entry of an alert's `query` array.
+fn query_entry(o: &mut Obj<'_>, tx: &DnsTx, q: &sekimori_app::dns::DnsQuery) {
+    let m = &tx.message;
+    o.str("type", "query").u64("id", m.header.id.into());
     field_bytes(o, "rrname", m.name(&q.name));
     if q.name.truncated {
         o.bool("rrname_truncated", true);
@@ -183,12 +190,11 @@ pub fn write_query_fields(o: &mut Obj<'_>, tx: &DnsTx, index: usize) -> bool {
         o.bool("z", true);
     }
     o.u64("opcode", m.header.opcode().into());
-    true
 }
 
-/// Writes the `dns` object of a response transaction. False when Suricata would not log it (no
-/// question in the response).
-pub fn write_answer_fields(o: &mut Obj<'_>, tx: &DnsTx) -> bool {
+/// Writes the header part of a response's `dns` object (`version` .. `rcode`: no answer
+/// sections, as in an alert's `answer` object). False when there is no question.
+fn write_answer_header(o: &mut Obj<'_>, tx: &DnsTx) -> bool {
     let m = &tx.message;
     let h = &m.header;
     let Some(q) = m.queries.first() else {
@@ -220,6 +226,16 @@ pub fn write_answer_fields(o: &mut Obj<'_>, tx: &DnsTx) -> bool {
         Some(n) => o.str("rcode", n),
         None => o.str("rcode", itoa::Buffer::new().format(h.rcode())),
     };
+    true
+}
+
+/// Writes the `dns` object of a response transaction. False when Suricata would not log it (no
+/// question in the response).
+pub fn write_answer_fields(o: &mut Obj<'_>, tx: &DnsTx) -> bool {
+    if !write_answer_header(o, tx) {
+        return false;
+    }
+    let m = &tx.message;
     if !m.answers.is_empty() {
         o.arr("answers", |a| {
             for r in &m.answers {
@@ -324,26 +340,27 @@ pub fn write_dns(buf: &mut Vec<u8>, r: &DnsRecordOut<'_>) -> bool {
 }
 
 /// Writes the fields of the `dns` object Suricata 7 embeds in an alert on a DNS transaction:
-/// `version` and a `query` array with one entry per question (`type`, `id`, `rrname`, `rrtype`,
-/// `tx_id`, `opcode`). Nothing is written for a message without questions.
+/// `version`, then for a request a `query` array with one entry per question (the fields of a
+/// query record but `version`: `type`, `id`, `rrname`, `rrname_truncated`, `rrtype`, `tx_id`,
+/// `z`, `opcode`), for a response an `answer` object (the answer record's header fields, without
+/// the answer sections). Nothing is written for a message without questions.
 pub fn write_alert_dns_fields(o: &mut Obj<'_>, tx: &DnsTx) {
     let m = &tx.message;
     if m.queries.is_empty() {
         return;
     }
     o.u64("version", 2);
-    o.arr("query", |a| {
-        for q in &m.queries {
-            a.obj(|e| {
-                e.str("type", if tx.is_request() { "query" } else { "answer" })
-                    .u64("id", m.header.id.into());
-                field_bytes(e, "rrname", m.name(&q.name));
-                rrtype_field(e, "rrtype", q.rrtype);
-                e.u64("tx_id", tx.tx_id);
-                e.u64("opcode", m.header.opcode().into());
-            });
-        }
-    });
+    if tx.is_request() {
+        o.arr("query", |a| {
+            for q in &m.queries {
+                a.obj(|e| query_entry(e, tx, q));
+            }
+        });
+    } else {
+        o.obj("answer", |a| {
+            write_answer_header(a, tx);
+        });
+    }
 }
 
 #[cfg(test)]
@@ -486,6 +503,42 @@ mod tests {
             }
         ));
         assert!(buf.is_empty());
+    }
+
+    fn alert_string(tx: &DnsTx) -> String {
+        let mut buf = Vec::new();
+        let mut o = Obj::new(&mut buf);
+        write_alert_dns_fields(&mut o, tx);
+        o.end();
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    #[test]
+    fn alert_dns_object_query_and_answer() {
+        // A query with Z set and opcode 9: the alert's query entries carry `z`.
+        let mut q = vec![0, 1, 0x48, 0x40, 0, 1, 0, 0, 0, 0, 0, 0];
+        name(&mut q, "www.google.com");
+        q.extend_from_slice(&[0, 1, 0, 1]);
+        let tx = parse(&q, sekimori_app::Direction::ToServer);
+        assert_eq!(
+            alert_string(&tx),
+            concat!(
+                r#"{"version":2,"query":[{"type":"query","id":1,"rrname":"www.google.com","#,
+                r#""rrtype":"A","tx_id":0,"z":true,"opcode":9}]}"#
+            )
+        );
+        // A response: an `answer` object with the header fields only (no answer sections).
+        let tx = parse(
+            &response(0xc800, &[(1, vec![127, 0, 0, 1])]),
+            sekimori_app::Direction::ToClient,
+        );
+        assert_eq!(
+            alert_string(&tx),
+            concat!(
+                r#"{"version":2,"answer":{"version":2,"type":"answer","id":4660,"flags":"c800","#,
+                r#""qr":true,"opcode":9,"rrname":"www.example.com","rrtype":"A","rcode":"NOERROR"}}"#
+            )
+        );
     }
 
     #[test]

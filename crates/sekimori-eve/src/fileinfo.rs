@@ -31,6 +31,9 @@ pub struct FileInfo<'a> {
     pub sha256: Option<&'a [u8]>,
     /// The file was written to the filestore.
     pub stored: bool,
+    /// The file is to be stored but is not yet (`storing`, written only when true: Suricata
+    /// shows it in an alert's `files` array).
+    pub storing: bool,
     /// `file_id` (Suricata writes it for stored files).
     pub file_id: Option<u64>,
     /// Bytes seen.
@@ -71,12 +74,17 @@ pub fn write_fileinfo_fields(o: &mut Obj<'_>, f: &FileInfo<'_>) {
     }
     o.bool("gaps", f.gaps);
     o.str("state", f.state);
-    for (k, d) in [("md5", f.md5), ("sha1", f.sha1), ("sha256", f.sha256)] {
+    // As Suricata: md5 and sha1 only for a file that closed normally, sha256 always.
+    let closed = f.state == "CLOSED";
+    for (k, d) in [("md5", f.md5.filter(|_| closed)), ("sha1", f.sha1.filter(|_| closed)), ("sha256", f.sha256)] {
         if let Some(d) = d {
             o.raw_with(k, |b| push_hex(b, d));
         }
     }
     o.bool("stored", f.stored);
+    if f.storing {
+        o.bool("storing", true);
+    }
     if let Some(id) = f.file_id {
         o.u64("file_id", id);
     }
@@ -86,6 +94,27 @@ pub fn write_fileinfo_fields(o: &mut Obj<'_>, f: &FileInfo<'_>) {
         o.u64("end", e);
     }
     o.u64("tx_id", f.tx_id);
+}
+
+/// The JSON array of an alert's `files` (Suricata writes the files of the alert's transaction
+/// in the packet's direction as `fileinfo` objects, with `storing` when a store is pending).
+/// Returns the array text, to be embedded with [`Obj::raw`].
+pub fn files_array(files: &[FileInfo<'_>]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut o = Obj::new(&mut buf);
+        o.arr("files", |a| {
+            for f in files {
+                a.obj(|x| write_fileinfo_fields(x, f));
+            }
+        });
+        o.end();
+    }
+    // `{"files":[...]}` -> `[...]`
+    let start = b"{\"files\":".len();
+    buf.get(start..buf.len().saturating_sub(1))
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default()
 }
 
 /// Everything a `fileinfo` record says besides the app-layer object.
@@ -188,6 +217,35 @@ mod tests {
     }
 
     #[test]
+    fn files_array_of_alerts() {
+        let f = FileInfo {
+            filename: b"\\eicar",
+            state: "CLOSED",
+            size: 68,
+            tx_id: 6,
+            storing: true,
+            ..FileInfo::default()
+        };
+        let a = files_array(&[
+            f,
+            FileInfo {
+                filename: b"b",
+                state: "OPEN",
+                ..FileInfo::default()
+            },
+        ]);
+        assert_eq!(
+            std::str::from_utf8(&a).unwrap(),
+            concat!(
+                r#"[{"filename":"\\eicar","gaps":false,"state":"CLOSED","stored":false,"storing":true,"#,
+                r#""size":68,"tx_id":6},{"filename":"b","gaps":false,"state":"OPEN","stored":false,"#,
+                r#""size":0,"tx_id":0}]"#
+            )
+        );
+        assert_eq!(files_array(&[]), b"[]");
+    }
+
+    #[test]
     fn optional_fields_in_order() {
         let mut buf = Vec::new();
         let d = [0xabu8; 2];
@@ -201,6 +259,7 @@ mod tests {
             sha1: Some(&d),
             sha256: Some(&d),
             stored: true,
+            storing: true,
             file_id: Some(3),
             size: 9,
             range: Some((0, 8)),
@@ -213,8 +272,8 @@ mod tests {
             std::str::from_utf8(&buf).unwrap(),
             concat!(
                 r#"{"fileinfo":{"filename":"a\\xffb","sid":[1,22],"gaps":true,"#,
-                r#""state":"TRUNCATED","md5":"abab","sha1":"abab","sha256":"abab","#,
-                r#""stored":true,"file_id":3,"size":9,"start":0,"end":8,"tx_id":4}}"#
+                r#""state":"TRUNCATED","sha256":"abab","#,
+                r#""stored":true,"storing":true,"file_id":3,"size":9,"start":0,"end":8,"tx_id":4}}"#
             )
         );
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();

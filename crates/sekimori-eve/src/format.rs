@@ -91,6 +91,22 @@ pub fn addr_string(a: Addr) -> String {
     String::from_utf8(v).unwrap_or_default()
 }
 
+/// Appends `data` as standard base64 with padding (RFC 4648), as EVE writes `payload`,
+/// `packet` and `community_id`. Hand-written: twenty lines, not worth a dependency.
+pub fn push_base64(out: &mut String, data: &[u8]) {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    out.reserve(data.len().div_ceil(3) * 4);
+    let sym = |i: u32| char::from(ABC[(i & 63) as usize]);
+    for c in data.chunks(3) {
+        let b = |i: usize| u32::from(c.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if c.len() > 1 { sym(n >> 6) } else { '=' });
+        out.push(if c.len() > 2 { sym(n) } else { '=' });
+    }
+}
+
 /// The protocol name Suricata prints for an IP protocol number; `None` means it prints the
 /// number (the table lives with the decoder: see [`sekimori_decode::ip_proto_name`]).
 pub use sekimori_decode::ip_proto_name as proto_name;
@@ -98,6 +114,15 @@ pub use sekimori_decode::ip_proto_name as proto_name;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_as_rfc_4648() {
+        for (raw, b64) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            let mut s = String::from(">");
+            push_base64(&mut s, raw.as_bytes());
+            assert_eq!(s, format!(">{b64}"), "appends");
+        }
+    }
 
     #[test]
     fn timestamps_match_suricata() {

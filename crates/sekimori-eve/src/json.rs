@@ -87,6 +87,19 @@ impl<'b> Obj<'b> {
         self
     }
 
+    /// Already-serialised members (`"a":1,"b":{}`, no braces) appended as they are; nothing
+    /// when empty.
+    pub fn members(&mut self, raw: &[u8]) -> &mut Self {
+        if !raw.is_empty() {
+            if !self.first {
+                self.buf.push(b',');
+            }
+            self.first = false;
+            self.buf.extend_from_slice(raw);
+        }
+        self
+    }
+
     /// A field whose JSON value is written by `f` straight into the buffer.
     pub fn raw_with(&mut self, k: &str, f: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
         self.key(k);

@@ -146,6 +146,11 @@ pub struct FlowRecord<'a> {
     pub alerted: bool,
     /// IPS action taken on the flow (`drop`), if any.
     pub action: Option<&'a str>,
+    /// The flow's variables as already-serialised members (`"traffic":{...},"metadata":{...}`,
+    /// see [`flow_vars_members`]); empty when none. Written after the `flow` object.
+    pub vars: &'a [u8],
+    /// Community ID, when `community-id` is on (written after the `flow` object).
+    pub community_id: Option<&'a str>,
     /// TCP details, for TCP flows.
     pub tcp: Option<TcpSummary>,
 }
@@ -188,6 +193,10 @@ pub fn write_flow(buf: &mut Vec<u8>, r: &FlowRecord<'_>) {
             f.str("action", a);
         }
     });
+    o.members(r.vars);
+    if let Some(c) = r.community_id {
+        o.str("community_id", c);
+    }
     if let Some(t) = r.tcp {
         o.obj("tcp", |o| write_tcp(o, &t));
     }
@@ -239,6 +248,103 @@ fn write_tcp(o: &mut Obj<'_>, t: &TcpSummary) {
     }
     if let Some(r) = t.tc_max_regions {
         o.u64("tc_max_regions", r.into());
+    }
+}
+
+/// The `flow` object of an alert record: the flow's counters when the alert was raised, its
+/// start and its endpoints (oriented client → server, whatever the alerting packet's direction),
+/// as Suricata writes it under `outputs.eve-log.types.alert.flow` (on by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AlertFlow {
+    /// Packets client → server so far.
+    pub pkts_toserver: u64,
+    /// Packets server → client so far.
+    pub pkts_toclient: u64,
+    /// Bytes client → server so far.
+    pub bytes_toserver: u64,
+    /// Bytes server → client so far.
+    pub bytes_toclient: u64,
+    /// First packet time.
+    pub start: Timestamp,
+    /// The flow's endpoints (ports omitted for protocols without ports).
+    pub endpoints: Endpoints,
+}
+
+/// Writes the alert's `flow` object into `o` (the key included).
+pub fn write_alert_flow(o: &mut Obj<'_>, f: &AlertFlow) {
+    o.obj("flow", |x| {
+        x.u64("pkts_toserver", f.pkts_toserver)
+            .u64("pkts_toclient", f.pkts_toclient)
+            .u64("bytes_toserver", f.bytes_toserver)
+            .u64("bytes_toclient", f.bytes_toclient);
+        x.raw_with("start", |b| quoted_ts(b, f.start));
+        x.raw_with("src_ip", |b| quoted_addr(b, f.endpoints.src));
+        x.raw_with("dest_ip", |b| quoted_addr(b, f.endpoints.dst));
+        if let Some(p) = f.endpoints.sport {
+            x.u64("src_port", p.into());
+        }
+        if let Some(p) = f.endpoints.dport {
+            x.u64("dest_port", p.into());
+        }
+    });
+}
+
+/// Appends a flow's variables as Suricata writes them in every record of the flow: flowbits
+/// named `traffic/id/NAME` and `traffic/label/NAME` go to `"traffic":{"id":[...],"label":[...]}`,
+/// the others to `"metadata":{"flowbits":[...]}` (`metadata` is there, empty or not, whenever
+/// a flowbit is set). Nothing is appended when no flowbit is set.
+pub fn flow_vars_members<'n>(out: &mut Vec<u8>, flowbits: impl Iterator<Item = &'n str> + Clone) {
+    if flowbits.clone().next().is_none() {
+        return;
+    }
+    let ids = || {
+        flowbits
+            .clone()
+            .filter_map(|n| n.strip_prefix("traffic/id/"))
+    };
+    let labels = || {
+        flowbits
+            .clone()
+            .filter_map(|n| n.strip_prefix("traffic/label/"))
+    };
+    let others = || {
+        flowbits
+            .clone()
+            .filter(|n| !n.starts_with("traffic/id/") && !n.starts_with("traffic/label/"))
+    };
+    let mut tmp = Vec::new();
+    let mut o = Obj::new(&mut tmp);
+    if ids().next().is_some() || labels().next().is_some() {
+        o.obj("traffic", |t| {
+            if ids().next().is_some() {
+                t.arr("id", |a| {
+                    for n in ids() {
+                        a.str(n);
+                    }
+                });
+            }
+            if labels().next().is_some() {
+                t.arr("label", |a| {
+                    for n in labels() {
+                        a.str(n);
+                    }
+                });
+            }
+        });
+    }
+    o.obj("metadata", |m| {
+        if others().next().is_some() {
+            m.arr("flowbits", |a| {
+                for n in others() {
+                    a.str(n);
+                }
+            });
+        }
+    });
+    o.end();
+    // Without the braces of the temporary object.
+    if let Some(inner) = tmp.get(1..tmp.len().saturating_sub(1)) {
+        out.extend_from_slice(inner);
     }
 }
 
@@ -317,6 +423,8 @@ mod tests {
                 reason: "shutdown",
                 alerted: true,
                 action: None,
+                vars: b"",
+                community_id: None,
                 tcp: Some(TcpSummary {
                     flags_ts: 0x11,
                     flags_tc: 0x19,
@@ -330,6 +438,72 @@ mod tests {
         // The reference line, from Suricata 7.0.10's output for alert-testmyids.
         let want = r#"{"timestamp":"2016-07-13T22:42:07.388030+0000","flow_id":2229530010573942,"event_type":"flow","src_ip":"10.16.1.11","src_port":54186,"dest_ip":"82.165.177.154","dest_port":80,"proto":"TCP","app_proto":"http","flow":{"pkts_toserver":3,"pkts_toclient":2,"bytes_toserver":162,"bytes_toclient":373,"start":"2016-07-13T22:42:07.388030+0000","end":"2016-07-13T22:42:07.573174+0000","age":0,"state":"closed","reason":"shutdown","alerted":true},"tcp":{"tcp_flags":"19","tcp_flags_ts":"11","tcp_flags_tc":"19","fin":true,"psh":true,"ack":true,"state":"closed","ts_max_regions":1,"tc_max_regions":1}}"#;
         assert_eq!(std::str::from_utf8(&buf).unwrap(), want);
+    }
+
+    #[test]
+    fn alert_flow_object_matches_suricata_shape() {
+        let mut buf = Vec::new();
+        let mut o = Obj::new(&mut buf);
+        write_alert_flow(
+            &mut o,
+            &AlertFlow {
+                pkts_toserver: 4,
+                pkts_toclient: 2,
+                bytes_toserver: 379,
+                bytes_toclient: 1588,
+                start: Timestamp::from_micros(1_255_711_456, 83_524),
+                endpoints: Endpoints {
+                    src: Addr::v4([192, 168, 2, 3]),
+                    sport: Some(37010),
+                    dst: Addr::v4([208, 69, 36, 231]),
+                    dport: Some(80),
+                    proto: 6,
+                },
+            },
+        );
+        o.end();
+        // From Suricata 7.0.10's alert in bug-78-uricontent.
+        let want = r#"{"flow":{"pkts_toserver":4,"pkts_toclient":2,"bytes_toserver":379,"bytes_toclient":1588,"start":"2009-10-16T16:44:16.083524+0000","src_ip":"192.168.2.3","dest_ip":"208.69.36.231","src_port":37010,"dest_port":80}}"#;
+        assert_eq!(std::str::from_utf8(&buf).unwrap(), want);
+        // ICMP: no ports.
+        let mut buf = Vec::new();
+        let mut o = Obj::new(&mut buf);
+        write_alert_flow(
+            &mut o,
+            &AlertFlow {
+                endpoints: Endpoints {
+                    proto: 1,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        );
+        o.end();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert!(v["flow"].get("src_port").is_none());
+        assert_eq!(v["flow"]["pkts_toserver"], 0);
+    }
+
+    #[test]
+    fn flow_vars_split_traffic_from_flowbits() {
+        let mut out = Vec::new();
+        flow_vars_members(&mut out, ["traffic/id/mozilla"].into_iter());
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#""traffic":{"id":["mozilla"]},"metadata":{}"#
+        );
+        let mut out = Vec::new();
+        flow_vars_members(
+            &mut out,
+            ["a", "traffic/label/x", "traffic/id/y", "b"].into_iter(),
+        );
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#""traffic":{"id":["y"],"label":["x"]},"metadata":{"flowbits":["a","b"]}"#
+        );
+        let mut out = Vec::new();
+        flow_vars_members(&mut out, std::iter::empty());
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -25,9 +25,9 @@ pub use config::{
 pub use content::{Content, FastPatternOpt, NumOrVar};
 pub use error::{ErrorKind, ParseError};
 pub use load::{
-    CheckReport, LoadStats, Loader, RuleError, RuleSet, check_files, load_files, load_str,
+    CheckReport, LoadStats, Loader, LogLevel, LogLine, RuleError, RuleSet, check_files, load_files, load_str,
 };
 pub use net::{AddressSet, Addresses, PortSet, Ports, Resolver, Vars};
 pub use pcre::Pcre;
 pub use proto::{Action, AppProto, Direction, Protocol};
-pub use rule::{BufferList, Condition, FastPattern, Match, Rule, parse_rule};
+pub use rule::{BufferList, Condition, ConfigScope, FastPattern, Match, Rule, RuleConfig, parse_rule};

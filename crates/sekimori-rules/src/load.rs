@@ -19,6 +19,8 @@ pub struct RuleError {
     pub line: usize,
     /// The rule's sid, if it could be found in the text.
     pub sid: Option<u32>,
+    /// The rule as read (multi-line rules joined; empty for file-level errors).
+    pub text: String,
     /// What went wrong.
     pub error: ParseError,
 }
@@ -68,6 +70,117 @@ pub struct RuleSet {
     pub stats: LoadStats,
     /// Files read.
     pub files: Vec<PathBuf>,
+}
+
+/// Severity of a [`LogLine`], named as in Suricata's log (`<Error>`, `<Info>`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Something failed (a rule that did not load).
+    Error,
+    /// Something is odd but was handled.
+    Warning,
+    /// Progress and totals.
+    Info,
+}
+
+impl LogLevel {
+    /// `Error`, `Warning`, `Info`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "Error",
+            LogLevel::Warning => "Warning",
+            LogLevel::Info => "Info",
+        }
+    }
+}
+
+/// One line of the engine log about loading rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Severity.
+    pub level: LogLevel,
+    /// Module, Suricata style (`detect-pcre`, `detect`).
+    pub module: String,
+    /// The message.
+    pub message: String,
+}
+
+impl RuleSet {
+    /// What Suricata logs while loading these rules, in its words, so that tools reading
+    /// suricata.log find the same lines: per failed rule the reason and `error parsing
+    /// signature "..." from file F at line N`, per skipped rule (unmet `requires`) a warning,
+    /// then `N rule files processed. L rules successfully loaded, F rules failed, S rules
+    /// skipped` (only when some rule loaded, as Suricata).
+    pub fn log_lines(&self) -> Vec<LogLine> {
+        let mut out = Vec::new();
+        for e in &self.errors {
+            let file = e
+                .file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "<text>".into());
+            if e.error.kind == ErrorKind::Io {
+                out.push(LogLine {
+                    level: LogLevel::Error,
+                    module: "detect".into(),
+                    message: e.error.message.clone(),
+                });
+                continue;
+            }
+            let module = match &e.error.keyword {
+                Some(k) => format!("detect-{}", k.replace(['.', '_'], "-")),
+                None => "detect-parse".into(),
+            };
+            if e.error.kind == ErrorKind::RequirementsNotMet {
+                out.push(LogLine {
+                    level: LogLevel::Warning,
+                    module,
+                    message: format!(
+                        "{} (rule at {file} line {} skipped)",
+                        e.error.message, e.line
+                    ),
+                });
+                continue;
+            }
+            out.push(LogLine {
+                level: LogLevel::Error,
+                module,
+                message: e.error.message.clone(),
+            });
+            out.push(LogLine {
+                level: LogLevel::Error,
+                module: "detect".into(),
+                message: format!(
+                    "error parsing signature \"{}\" from file {file} at line {}",
+                    e.text, e.line
+                ),
+            });
+        }
+        let st = &self.stats;
+        if st.loaded > 0 {
+            out.push(LogLine {
+                level: LogLevel::Info,
+                module: "detect".into(),
+                message: format!(
+                    "{} rule files processed. {} rules successfully loaded, {} rules failed, {} rules skipped",
+                    self.files.len(),
+                    st.loaded,
+                    st.failed,
+                    st.skipped
+                ),
+            });
+        } else if !self.files.is_empty() {
+            out.push(LogLine {
+                level: LogLevel::Warning,
+                module: "detect".into(),
+                message: format!(
+                    "{} rule files specified, but no rules were loaded!",
+                    self.files.len()
+                ),
+            });
+        }
+        out
+    }
 }
 
 /// Incremental loader; keeps the variable/address cache across files.
@@ -147,6 +260,7 @@ impl<'a> Loader<'a> {
                         file: file.map(Path::to_path_buf),
                         line,
                         sid: Some(key.1),
+                        text: text.to_string(),
                         error: err,
                     });
                 } else {
@@ -165,6 +279,7 @@ impl<'a> Loader<'a> {
                     file: file.map(Path::to_path_buf),
                     line,
                     sid: find_sid(text),
+                    text: text.to_string(),
                     error: e,
                 });
             }
@@ -225,6 +340,7 @@ impl<'a> Loader<'a> {
                                         file: Some(path.to_path_buf()),
                                         line: i + 1,
                                         sid: find_sid(&String::from_utf8_lossy(l)),
+                                        text: String::from_utf8_lossy(l).into_owned(),
                                         error: ParseError::new(
                                             ErrorKind::Encoding,
                                             "rule is not valid UTF-8",
@@ -245,6 +361,7 @@ impl<'a> Loader<'a> {
                     file: Some(path.to_path_buf()),
                     line: 0,
                     sid: None,
+                    text: String::new(),
                     error: ParseError::new(
                         ErrorKind::Io,
                         format!("cannot read {}: {e}", path.display()),
@@ -421,6 +538,62 @@ pub fn check_files<P: AsRef<Path>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_say_what_suricata_says() {
+        let p =
+            std::env::temp_dir().join(format!("sekimori-log-lines-{}.rules", std::process::id()));
+        std::fs::write(
+            &p,
+            "alert http any any -> any any (http.uri; content:\"a\"; pcre:\"/b/P\"; sid:1;)\n\
+             alert tcp any any -> any any (content:\"x\"; sid:2;)\n\
+             alert http any any -> any any (http.uri; content:\"abcdef\"; bsize:10<>4; sid:3;)\n",
+        )
+        .unwrap();
+        let set = load_files(&[&p], &Vars::suricata_defaults(), &Classifications::new());
+        let _ = std::fs::remove_file(&p);
+        let lines = set.log_lines();
+        let errors: Vec<&LogLine> = lines
+            .iter()
+            .filter(|l| l.level == LogLevel::Error)
+            .collect();
+        assert_eq!(errors.len(), 4, "{lines:?}");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("Expression seen with a sticky buffer still set")
+        );
+        assert!(errors[0].message.contains("\"http request body\""));
+        assert_eq!(errors[0].module, "detect-pcre");
+        assert!(
+            errors[1]
+                .message
+                .starts_with("error parsing signature \"alert http")
+        );
+        assert!(
+            errors[1]
+                .message
+                .ends_with(&format!("from file {} at line 1", p.display()))
+        );
+        let last = lines.last().unwrap();
+        assert_eq!(last.level, LogLevel::Info);
+        assert_eq!(
+            last.message,
+            "1 rule files processed. 1 rules successfully loaded, 2 rules failed, 0 rules skipped"
+        );
+    }
+
+    #[test]
+    fn log_lines_when_nothing_loaded() {
+        let set = load_str(
+            "alert tcp any any -> any any (nonsense; sid:1;)",
+            &Vars::suricata_defaults(),
+            &Classifications::new(),
+        );
+        let lines = set.log_lines();
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| l.level == LogLevel::Error));
+    }
 
     #[test]
     fn multiline_comments_blank() {

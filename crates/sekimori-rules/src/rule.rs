@@ -333,6 +333,8 @@ pub struct Rule {
     pub noalert: bool,
     /// `tag`.
     pub tag: Option<Tag>,
+    /// `config:` (Suricata 7 conditional logging): what a match of this rule switches off.
+    pub config: Option<RuleConfig>,
     /// Keywords that were parsed but that the matcher does not support (unique, in order).
     pub unsupported: Vec<String>,
     /// Position of the fast pattern (list, match), computed at load.
@@ -417,6 +419,7 @@ struct Builder<'a> {
     detection_filter: Option<Threshold>,
     noalert: bool,
     tag: Option<Tag>,
+    config: Option<RuleConfig>,
     unsupported: Vec<String>,
     sticky: Option<Sticky>,
     last_content: Option<(usize, usize)>,
@@ -895,6 +898,7 @@ pub fn parse_rule(
         detection_filter: None,
         noalert: false,
         tag: None,
+        config: None,
         unsupported: Vec::new(),
         sticky: None,
         last_content: None,
@@ -1293,7 +1297,7 @@ fn apply(b: &mut Builder<'_>, kw: &str, raw_value: Option<&str>) -> Result<()> {
                     return Err(conflict(
                         kw,
                         format!(
-                            "expression seen with a sticky buffer still set; either (1) reset sticky buffer with pkt_data or (2) use a sticky buffer providing \"{}\"",
+                            "Expression seen with a sticky buffer still set; either (1) reset sticky buffer with pkt_data or (2) use a sticky buffer providing \"{}\"",
                             fb.description()
                         ),
                     ));
@@ -1516,6 +1520,12 @@ fn apply(b: &mut Builder<'_>, kw: &str, raw_value: Option<&str>) -> Result<()> {
             } else {
                 b.detection_filter = Some(t);
             }
+        }
+        "config" => {
+            if b.config.is_some() {
+                return Err(conflict(kw, "duplicated config keyword"));
+            }
+            b.config = Some(parse_config(v.text.unwrap_or(""))?);
         }
         "tag" => {
             if b.tag.is_some() {
@@ -1904,6 +1914,78 @@ fn apply(b: &mut Builder<'_>, kw: &str, raw_value: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// What the `config:` keyword switches off when its rule matches (Suricata 7 knows one
+/// subsystem, `logging`, and the action `disable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct RuleConfig {
+    /// What is configured: `type tx` (the transaction's records).
+    pub kind: ConfigScope,
+    /// For how long: `scope tx` (this transaction) or `scope flow` (every later one too).
+    pub scope: ConfigScope,
+}
+
+/// `type` / `scope` values of [`RuleConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigScope {
+    /// `tx`.
+    Tx,
+    /// `flow`.
+    Flow,
+}
+
+/// Parses `config: logging disable, type tx, scope tx` (Suricata 7's syntax: the subsystem and
+/// action first, then `type` and `scope` in either order).
+fn parse_config(val: &str) -> Result<RuleConfig> {
+    const KW: &str = "config";
+    let mut parts = val.split(',').map(str::trim);
+    let head: Vec<&str> = parts.next().unwrap_or("").split_whitespace().collect();
+    match head.as_slice() {
+        ["logging", "disable"] => {}
+        ["logging", other] => {
+            return Err(invalid(
+                KW,
+                format!("unsupported config action \"{other}\""),
+            ));
+        }
+        [sub, ..] => {
+            return Err(invalid(
+                KW,
+                format!("unsupported config subsystem \"{sub}\""),
+            ));
+        }
+        [] => {
+            return Err(ParseError::kw(
+                ErrorKind::MissingValue,
+                KW,
+                "config needs a value",
+            ));
+        }
+    }
+    let (mut kind, mut scope) = (None, None);
+    for p in parts {
+        let (k, v) = p.split_once(char::is_whitespace).unwrap_or((p, ""));
+        let value = match v.trim() {
+            "tx" => ConfigScope::Tx,
+            "flow" => ConfigScope::Flow,
+            other => return Err(invalid(KW, format!("unsupported config {k} \"{other}\""))),
+        };
+        match k {
+            "type" if kind.is_none() => kind = Some(value),
+            "scope" if scope.is_none() => scope = Some(value),
+            _ => return Err(invalid(KW, format!("unexpected config option \"{p}\""))),
+        }
+    }
+    match (kind, scope) {
+        (Some(ConfigScope::Tx), Some(scope)) => Ok(RuleConfig {
+            kind: ConfigScope::Tx,
+            scope,
+        }),
+        (Some(ConfigScope::Flow), _) => Err(invalid(KW, "config type flow is not supported")),
+        _ => Err(invalid(KW, "config needs `type` and `scope`")),
+    }
+}
+
 /// Numbers for the protocol names `ip_proto` accepts.
 fn ip_proto_by_name(n: &str) -> Option<u8> {
     Some(match n.to_ascii_lowercase().as_str() {
@@ -2077,19 +2159,25 @@ fn finish(
     }
     // bsize / dsize feasibility
     for l in &b.lists {
-        if let Some(max) = l.matches.iter().find_map(|m| match m {
-            Match::Bsize(u) => Some(u.max_for_validation()),
+        if let Some(u) = l.matches.iter().find_map(|m| match m {
+            Match::Bsize(u) => Some(u),
             _ => None,
-        }) && let Some(max) = max
+        }) && let Some(max) = u.max_for_validation()
         {
             let (len, off) = required_content_size(&l.matches, max);
             if len > max || len + off > max {
                 let needed = if len > max { len } else { len + off };
+                // Suricata's wording: the range, or the value as written.
+                let limit = if u.mode == UintMode::Range {
+                    format!("range: {}-{}", u.arg1, u.arg2)
+                } else {
+                    format!("value: {}", u.arg1)
+                };
                 return Err(ParseError::kw(
                     ErrorKind::CannotMatch,
                     "bsize",
                     format!(
-                        "signature can't match as required content length {needed} exceeds bsize value {max}"
+                        "signature can't match as required content length {needed} exceeds bsize {limit}"
                     ),
                 ));
             }
@@ -2197,6 +2285,7 @@ fn finish(
         detection_filter: b.detection_filter,
         noalert: b.noalert,
         tag: b.tag,
+        config: b.config,
         unsupported: b.unsupported,
         fast_pattern_pos: None,
         text: text.to_string(),
@@ -2222,6 +2311,40 @@ mod tests {
 
     fn rule(opts: &str) -> String {
         format!("alert http any any -> any any ({opts} sid:1;)")
+    }
+
+    #[test]
+    fn config_keyword_is_typed() {
+        let r = parse(
+            "config dns any any -> any any (dns.query; content:\"x\"; config: logging disable, type tx, scope tx; sid:1;)",
+        )
+        .unwrap();
+        assert_eq!(r.action, Action::Config);
+        assert_eq!(
+            r.config,
+            Some(RuleConfig {
+                kind: ConfigScope::Tx,
+                scope: ConfigScope::Tx
+            })
+        );
+        assert!(r.unsupported.is_empty());
+        let r = parse(
+            "config http any any -> any any (config:logging disable,scope flow,type tx; sid:2;)",
+        )
+        .unwrap();
+        assert_eq!(r.config.map(|c| c.scope), Some(ConfigScope::Flow));
+        for bad in [
+            "config: logging enable, type tx, scope tx;",
+            "config: detect disable, type tx, scope tx;",
+            "config: logging disable, type tx;",
+            "config: logging disable, type tx, scope packet;",
+            "config: logging disable, type tx, scope tx, scope tx;",
+        ] {
+            assert!(
+                parse(&format!("config tcp any any -> any any ({bad} sid:3;)")).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -49,25 +49,26 @@ fn expected_rejections() {
         .collect();
     assert!(
         msgs.iter()
-            .any(|m| m.contains("content length 14 exceeds bsize value 2")),
+            .any(|m| m.contains("content length 14 exceeds bsize value: 2")),
         "{msgs:?}"
     );
     assert!(
         msgs.iter()
-            .any(|m| m.contains("content length 15 exceeds bsize value 3")),
+            .any(|m| m.contains("content length 15 exceeds bsize value: 3")),
         "{msgs:?}"
     );
     assert!(
         msgs.iter()
-            .any(|m| m.contains("content length 6 exceeds bsize value 3")),
+            .any(|m| m.contains("content length 6 exceeds bsize value: 3")),
         "{msgs:?}"
     );
     assert_eq!(
         msgs.iter()
-            .filter(|m| m.contains("content length 5 exceeds bsize value 1"))
+            .filter(|m| m.contains("content length 5 exceeds bsize value: 1"))
             .count(),
         2
     );
+    assert!(msgs.iter().any(|m| m.contains("content length 14 exceeds bsize range: 10-13")), "{msgs:?}");
     assert_eq!(set.rules.len(), 3);
 
     // detect-content-strip-whitespace-01: 4 contents with whitespace under strip_whitespace
