@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sekimori_capture::{CaptureError, MultiFileSource, PacketSource};
 use sekimori_engine::{Config, Engine, EngineOptions, Summary};
+use sekimori_rules::LogLevel;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -99,6 +100,10 @@ struct CommonArgs {
     /// same name); otherwise such rules are reported and skipped.
     #[arg(long = "init-errors-fatal")]
     init_errors_fatal: bool,
+    /// Load the rules, report on them (LOG_DIR/sekimori.log and LOG_DIR/rules.json) and exit
+    /// without reading packets (as Suricata's flag of the same name).
+    #[arg(long = "engine-analysis")]
+    engine_analysis: bool,
     /// YARA rule file(s) run on every file the protocols carry (repeatable; adds to
     /// `inspect.yara_rules`).
     #[arg(long = "yara", value_name = "FILE")]
@@ -126,7 +131,7 @@ struct AnalyzeArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Input pcap/pcapng files.
-    #[arg(required = true, value_name = "PCAP")]
+    #[arg(required_unless_present = "engine_analysis", value_name = "PCAP")]
     pcaps: Vec<PathBuf>,
 }
 
@@ -146,7 +151,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(a) => analyze(a, false),
-        Command::Baseline { command: BaselineCommand::Learn(a) } => analyze(a, true),
+        Command::Baseline {
+            command: BaselineCommand::Learn(a),
+        } => analyze(a, true),
         Command::Run(r) => run_live(r),
         Command::Rules {
             command: RulesCommand::Check(a),
@@ -205,7 +212,9 @@ fn load_config(common: &CommonArgs) -> Result<Config> {
             .collect();
     }
     cfg.inspect.yara_rules.extend(common.yara.iter().cloned());
-    cfg.inspect.hash_lists.extend(common.hash_list.iter().cloned());
+    cfg.inspect
+        .hash_lists
+        .extend(common.hash_list.iter().cloned());
     if let Some(k) = &common.checksum_checks {
         cfg.decoder.checksum_checks = k.clone();
     }
@@ -221,7 +230,12 @@ fn make_engine(common: &CommonArgs, learn: bool) -> Result<Engine> {
         config,
         log_dir: common.log_dir.clone(),
         rule_files: common.rules.clone(),
-        state_dir: Some(common.state.clone().unwrap_or_else(|| common.log_dir.join("state"))),
+        state_dir: Some(
+            common
+                .state
+                .clone()
+                .unwrap_or_else(|| common.log_dir.join("state")),
+        ),
         learn,
         simulate_ips: common.simulate_ips,
     })?;
@@ -234,10 +248,28 @@ fn make_engine(common: &CommonArgs, learn: bool) -> Result<Engine> {
 }
 
 fn analyze(args: AnalyzeArgs, learn: bool) -> Result<ExitCode> {
-    if args.common.init_errors_fatal && !rules_load_cleanly(&args.common)? {
+    std::fs::create_dir_all(&args.common.log_dir).with_context(|| {
+        format!(
+            "cannot create log directory {}",
+            args.common.log_dir.display()
+        )
+    })?;
+    let mut log = RunLog::open(&args.common.log_dir);
+    log.line(
+        LogLevel::Info,
+        "main",
+        &format!("This is sekimori version {}", env!("CARGO_PKG_VERSION")),
+    );
+    if args.common.engine_analysis {
+        return engine_analysis(&args.common, &mut log);
+    }
+    if args.common.init_errors_fatal && !rules_load_cleanly(&args.common, &mut log)? {
         return Ok(ExitCode::from(1));
     }
     let mut engine = make_engine(&args.common, learn)?;
+    for w in engine.warnings() {
+        log.line(LogLevel::Warning, "engine", w);
+    }
     let mut source = MultiFileSource::open(&args.pcaps)?;
     let show = !args.common.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
@@ -281,6 +313,14 @@ fn analyze(args: AnalyzeArgs, learn: bool) -> Result<ExitCode> {
         }
     }
     let summary = engine.finish()?;
+    log.line(
+        LogLevel::Info,
+        "main",
+        &format!(
+            "{} packets processed; output in {}",
+            summary.packets, summary.eve_file
+        ),
+    );
     if !args.common.quiet {
         print_summary(&summary, &args.common.log_dir, started.elapsed());
     }
@@ -336,7 +376,8 @@ fn print_summary(s: &Summary, log_dir: &Path, wall: Duration) {
 #[cfg(feature = "live")]
 fn run_live(args: RunArgs) -> Result<ExitCode> {
     let mut engine = make_engine(&args.common, false)?;
-    let mut source = sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
+    let mut source =
+        sekimori_capture::LiveSource::open(&args.interface, args.bpf.as_deref(), 65535, true)?;
     // Ctrl-C (or SIGTERM) ends the capture cleanly: flows are flushed and logged, stats written.
     let stop = source.stop_flag();
     ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::Relaxed))
@@ -368,33 +409,140 @@ fn run_live(args: RunArgs) -> Result<ExitCode> {
     )
 }
 
-/// `--init-errors-fatal`: loads the rule files once and reports every rule that fails.
-fn rules_load_cleanly(common: &CommonArgs) -> Result<bool> {
-    use sekimori_rules::{Classifications, Vars, check_files};
-    if common.rules.is_empty() {
-        return Ok(true);
+/// The run's log, LOG_DIR/sekimori.log: Suricata's suricata.log counterpart (start-up, rule
+/// loading in Suricata's words, warnings, the end), one line each:
+/// `2024-01-31T10:00:00.000000+0000 <Info> -- module: message`. A log that cannot be created
+/// is reported once on stderr and the run goes on without it.
+struct RunLog {
+    out: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl RunLog {
+    fn open(dir: &Path) -> RunLog {
+        let path = dir.join("sekimori.log");
+        match std::fs::File::create(&path) {
+            Ok(f) => RunLog {
+                out: Some(std::io::BufWriter::new(f)),
+            },
+            Err(e) => {
+                eprintln!("sekimori: warning: cannot create {}: {e}", path.display());
+                RunLog { out: None }
+            }
+        }
     }
+
+    fn line(&mut self, level: LogLevel, module: &str, message: &str) {
+        use std::io::Write as _;
+        let Some(out) = self.out.as_mut() else { return };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let ts = sekimori_capture::Timestamp::from_micros(
+            i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+            now.subsec_micros(),
+        );
+        let ok = writeln!(
+            out,
+            "{} <{}> -- {module}: {message}",
+            sekimori_eve::timestamp_string(ts),
+            level.as_str()
+        )
+        .and_then(|()| out.flush());
+        if let Err(e) = ok {
+            eprintln!("sekimori: warning: writing sekimori.log failed: {e}");
+            self.out = None;
+        }
+    }
+}
+
+/// Loads the rule files as the engine will (variables, classifications beside the first
+/// file) and logs what Suricata logs about them.
+fn load_rules_logged(common: &CommonArgs, log: &mut RunLog) -> Result<sekimori_rules::RuleSet> {
+    use sekimori_rules::{Classifications, Vars, load_files};
     for f in &common.rules {
         std::fs::metadata(f).with_context(|| format!("cannot read rule file {}", f.display()))?;
     }
     let mut vars = Vars::suricata_defaults();
     let cfg = load_config(common)?;
     vars.set_address("HOME_NET", &format!("[{}]", cfg.vars.home_net.join(",")));
-    let classes = sekimori_engine::classification_beside(&common.rules[0])
+    let classes = common
+        .rules
+        .first()
+        .and_then(|f| sekimori_engine::classification_beside(f))
         .and_then(|p| Classifications::load(&p).ok())
         .map(|(c, _)| c)
         .unwrap_or_default();
-    let report = check_files(&common.rules, &vars, &classes);
-    if report.failed == 0 {
+    let set = load_files(&common.rules, &vars, &classes);
+    for l in set.log_lines() {
+        log.line(l.level, &l.module, &l.message);
+    }
+    Ok(set)
+}
+
+/// `--engine-analysis`: loads the rules, logs every failure, writes LOG_DIR/rules.json (one
+/// line per loaded rule: ids, message, action, buffers, keywords the matcher does not
+/// support) and exits: 1 when a rule failed and `--init-errors-fatal` is set, else 0.
+fn engine_analysis(common: &CommonArgs, log: &mut RunLog) -> Result<ExitCode> {
+    use std::io::Write as _;
+    let set = load_rules_logged(common, log)?;
+    let path = common.log_dir.join("rules.json");
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    for r in &set.rules {
+        let lists: Vec<&str> = r.lists.iter().map(|l| l.buffer.name()).collect();
+        let line = serde_json::json!({
+            "raw": r.text,
+            "id": r.sid,
+            "gid": r.gid,
+            "rev": r.rev,
+            "msg": r.msg,
+            "action": r.action.as_str(),
+            "lists": lists,
+            "unsupported": r.unsupported,
+        });
+        writeln!(out, "{line}").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    log.line(
+        LogLevel::Info,
+        "engine-analysis",
+        &format!("rules analysis written to {}", path.display()),
+    );
+    if common.init_errors_fatal && (set.stats.failed > 0 || set.stats.file_errors > 0) {
+        log.line(LogLevel::Error, "main", "Loading signatures failed.");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--init-errors-fatal`: loads the rule files once and reports every rule that fails.
+fn rules_load_cleanly(common: &CommonArgs, log: &mut RunLog) -> Result<bool> {
+    use sekimori_rules::CheckReport;
+    if common.rules.is_empty() {
         return Ok(true);
     }
+    let set = load_rules_logged(common, log)?;
+    let report = CheckReport::new(&set);
+    if report.failed == 0 && set.stats.file_errors == 0 {
+        return Ok(true);
+    }
+    log.line(LogLevel::Error, "main", "Loading signatures failed.");
     for (reason, details) in &report.failures {
         for d in details {
             let file = d.file.as_deref().unwrap_or("rules");
-            eprintln!("sekimori: error: {file}:{}: {reason}: {}", d.line, d.message);
+            eprintln!(
+                "sekimori: error: {file}:{}: {reason}: {}",
+                d.line, d.message
+            );
         }
     }
-    eprintln!("sekimori: error: {} rule(s) failed to load (--init-errors-fatal)", report.failed);
+    eprintln!(
+        "sekimori: error: {} rule(s) failed to load (--init-errors-fatal)",
+        report.failed
+    );
     Ok(false)
 }
 

@@ -6,8 +6,9 @@ mod common;
 
 use sekimori_verify::{RunOptions, run_all};
 
-/// Tests passed so far (of 145 run; the goal is 90% of the 142 Suricata 7.0.10 passes).
-const MIN_PASSED: usize = 82;
+/// Tests passed so far: 131 of 145 run, of which 130 are among the 142 Suricata 7.0.10 passes
+/// (the goal is 90% of those, 128).
+const MIN_PASSED: usize = 131;
 
 #[test]
 fn suricata_verify_tests_pass() {

@@ -15,8 +15,8 @@ use sekimori_decode::{Addr, Anomaly};
 use sekimori_flow::Direction as FlowDir;
 use sekimori_rules::config::RateAction;
 use sekimori_rules::options::{
-    BitCmd, FlagsMode, Flow, FlowintOp, NegNum, TcpFlags, Threshold, UintMatch, UintMode,
-    ValueOrVar, XbitTrack, Xbits,
+    BitCmd, FlagsMode, Flow, FlowintOp, NegNum, StreamSide, StreamSize, TcpFlags, Threshold,
+    UintMatch, UintMode, ValueOrVar, XbitTrack, Xbits,
 };
 use sekimori_rules::rule::NumCmp;
 use sekimori_rules::{
@@ -56,6 +56,11 @@ pub struct RuleMeta {
     pub action_scope: ActionScope,
     /// The rule has `filestore` (the files it matches are listed with its sid).
     pub filestore: bool,
+    /// `filestore` options: (direction, scope) as written (`both`, `to_client`, ...; `file`,
+    /// `tx`, `ssn`, `flow`), `None` when not given.
+    pub filestore_opts: (Option<String>, Option<String>),
+    /// `config:` (conditional logging): what a match switches off.
+    pub config: Option<sekimori_rules::RuleConfig>,
 }
 
 /// To what a rule's drop, reject or pass action applies, as Suricata 7 decides it from the
@@ -233,8 +238,15 @@ enum Cond {
     Never,
     /// `decode-event`: the decoder raised this anomaly on the packet.
     Decoder(Anomaly),
+    /// `stream-event`: the stream engine raised this event (EVE name, `stream.` prefix) on
+    /// the packet ([`Buffers::stream_events`]).
+    StreamEvent(String),
+    /// `stream_size`: the TCP session's bytes per side ([`PacketInfo::stream_size`]).
+    StreamSize(StreamSize),
     /// `xbits` / `hostbits` isset / isnotset of bit `.1` tracked by `.2`.
     Xbit(BitCmd, u32, XbitTrack),
+    /// `icmpv6.mtu`: the MTU of an ICMPv6 Packet Too Big message.
+    Icmpv6Mtu(UintMatch),
     /// `tls.version`.
     TlsVersion(u16),
     /// `dns.opcode`.
@@ -298,6 +310,25 @@ struct CRule {
     threshold: Option<Threshold>,
     suppress: Vec<Suppress>,
     rate: Option<RateFilter>,
+    /// The rule's payload lists inspect TCP stream data (see [`stream_payload`]).
+    stream_payload: bool,
+}
+
+/// Suricata 7: a TCP rule with payload keywords inspects the reassembled stream
+/// (`tcp-stream`/`flow:only_stream` rules only the stream), and the packet's payload only when
+/// the packet's data did not go into the stream. A rule that also tests the packet itself
+/// (`tcp-pkt`, `flow:no_stream`, or any per-packet keyword: `dsize`, `flags`, `ttl`,
+/// `stream_size`, `flowbits:isset`, `flow:established`, ...) inspects the packet's payload.
+fn stream_payload(r: &Rule, conds: &[Cond], tx: bool) -> bool {
+    let only = r.protocol == Protocol::TcpStream || r.flow.is_some_and(|f| f.only_stream);
+    let payload = r.lists.iter().any(|l| l.buffer == Buffer::Payload);
+    if !payload || tx {
+        return false;
+    }
+    let packet_flow = r.flow.is_some_and(|f| {
+        f.no_stream || f.established || f.not_established || f.stateless || f.only_frag || f.no_frag
+    });
+    only || (r.protocol == Protocol::Tcp && !packet_flow && conds.is_empty())
 }
 
 /// A file keyword compiled.
@@ -712,8 +743,9 @@ impl Builder {
         if let Some(k) = r.unsupported.first() {
             return Err(format!("unsupported keyword {k}"));
         }
-        if r.action == Action::Config {
-            return Err("config rules are not supported".into());
+        // A `config` rule does its `config:` (conditional logging) and nothing else.
+        if r.action == Action::Config && r.config.is_none() {
+            return Err("config rule without a config keyword".into());
         }
         let mut conds = Vec::new();
         let mut bit_actions = Vec::new();
@@ -879,6 +911,11 @@ impl Builder {
                         value: value.as_bytes().to_vec(),
                     }
                 }
+                Condition::Event { kind, name } if kind == "stream-event" => {
+                    Cond::StreamEvent(format!("stream.{}", name.to_ascii_lowercase()))
+                }
+                Condition::StreamSize(ss) => Cond::StreamSize(*ss),
+                Condition::Uint { keyword, cmp } if keyword == "icmpv6.mtu" => Cond::Icmpv6Mtu(*cmp),
                 Condition::Event { kind, name } if kind == "decode-event" => {
                     match Anomaly::from_name(&format!("decoder.{name}")) {
                         Some(a) => Cond::Decoder(a),
@@ -942,6 +979,7 @@ impl Builder {
                         | Cond::AppEvent(_)
                 )
             });
+        let stream = stream_payload(r, &conds, tx);
         Ok(CRule {
             protocol: r.protocol,
             addr_any: r.src.set.is_any() && r.dst.set.is_any(),
@@ -966,6 +1004,7 @@ impl Builder {
             threshold: r.threshold.or(r.detection_filter),
             suppress: Vec::new(),
             rate: None,
+            stream_payload: stream,
         })
     }
 }
@@ -1142,6 +1181,17 @@ impl DetectEngine {
                     .conditions
                     .iter()
                     .any(|c| matches!(c, Condition::Filestore { .. })),
+                filestore_opts: r
+                    .conditions
+                    .iter()
+                    .find_map(|c| match c {
+                        Condition::Filestore { direction, scope } => {
+                            Some((direction.clone(), scope.clone()))
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+                config: r.config,
             });
             crules.push(cr);
         }
@@ -1339,12 +1389,28 @@ impl DetectEngine {
         self.rules.is_empty()
     }
 
+    /// Names of the flowbits set in `state`, in id order (for the EVE `metadata`).
+    pub fn flowbits_set<'a>(&'a self, state: &'a FlowState) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        self.flowbits
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| state.is_set(*i as u32))
+            .map(|(_, n)| n.as_str())
+    }
+
     /// Id of a flowbit name (for inspecting a [`FlowState`]).
     pub fn flowbit_id(&self, name: &str) -> Option<u32> {
         self.flowbits
             .iter()
             .position(|n| n == name)
             .map(|i| i as u32)
+    }
+
+    /// Whether any rule needs raw stream data (`tcp-stream`, `flow:only_stream` with a payload
+    /// list): the caller then keeps reassembled data and inspects it with
+    /// [`Buffers::stream_only`] set.
+    pub fn needs_stream(&self) -> bool {
+        self.rules.iter().any(|r| r.stream_payload)
     }
 
     /// Inspect one packet or transaction. Returns the alerts (valid until the next call with the
@@ -1483,7 +1549,7 @@ impl DetectEngine {
             }
         }
         // IP-only rules: packet scope, once per flow direction (every packet when flowless)
-        if bufs.scope == Scope::Packet {
+        if bufs.scope == Scope::Packet && !bufs.stream_only {
             let dir_ix = match info.flow.map(|f| f.direction) {
                 Some(FlowDir::ToServer) => Some(0),
                 Some(FlowDir::ToClient) => Some(1),
@@ -1657,6 +1723,13 @@ impl DetectEngine {
         if r.scope != bufs.scope || !self.header_matches(r, info) {
             return false;
         }
+        // A raw-stream inspection runs the rules that inspect the stream, nothing else; a
+        // packet whose data went into the stream leaves them to the stream inspection.
+        if (bufs.stream_only && !r.stream_payload)
+            || (bufs.in_stream && !bufs.stream_only && r.stream_payload)
+        {
+            return false;
+        }
         if let Some(f) = &r.flow {
             let ff = info.flow;
             if f.established && !ff.is_some_and(|x| x.established) {
@@ -1740,11 +1813,13 @@ fn list_matches(
         {
             return true;
         }
-        if !no_stream
-            && let Some(d) = bufs.stream
-            && check(d, ctx)
-        {
-            return true;
+        if !no_stream && let Some(d) = bufs.stream {
+            ctx.stream_base = bufs.stream_offset;
+            let hit = check(d, ctx);
+            ctx.stream_base = 0;
+            if hit {
+                return true;
+            }
         }
         false
     } else {
@@ -1811,8 +1886,29 @@ fn cond_matches(c: &Cond, info: &PacketInfo, bufs: &Buffers<'_>, flow: Option<&F
         Cond::SameIp => info.src == info.dst,
         Cond::Never => false,
         Cond::Decoder(a) => info.anomalies.contains(*a),
+        Cond::StreamEvent(name) => bufs.stream_events.iter().any(|e| e == name),
+        // Suricata: a side's size is its next sequence number minus its initial one; no
+        // session, no match.
+        Cond::StreamSize(ss) => info.stream_size.is_some_and(|(client, server)| {
+            let (c, s) = (u64::from(client), u64::from(server));
+            match ss.side {
+                StreamSide::Client => ss.cmp.matches(c),
+                StreamSide::Server => ss.cmp.matches(s),
+                StreamSide::Both => ss.cmp.matches(c) && ss.cmp.matches(s),
+                StreamSide::Either => ss.cmp.matches(c) || ss.cmp.matches(s),
+            }
+        }),
         // evaluated with the xbit store in `rule_matches`
         Cond::Xbit(..) => false,
+        // The MTU field (the 4 bytes after the checksum) of a Packet Too Big (type 2, code 0);
+        // no match on any other packet, as Suricata.
+        Cond::Icmpv6Mtu(cmp) => info.ip_version == 6
+            && info.ip_proto == 58
+            && info.icmp.is_some_and(|i| {
+                i.itype == 2
+                    && i.icode == 0
+                    && cmp.matches((u64::from(i.id) << 16) | u64::from(i.seq))
+            }),
         Cond::TlsVersion(v) => bufs.tls_version == Some(*v),
         Cond::DnsOpcode(n) => bufs.dns_opcode.is_some_and(|o| neg_num(n, u64::from(o))),
         Cond::TlsString {

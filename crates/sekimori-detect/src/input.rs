@@ -78,6 +78,9 @@ pub struct PacketInfo {
     pub app_proto: Option<AppProto>,
     /// Decoder anomalies of the packet (`decode-event`).
     pub anomalies: Anomalies,
+    /// TCP session bytes per side after this packet, as `stream_size` measures them
+    /// (next sequence number minus initial one): (client, server). None without a session.
+    pub stream_size: Option<(u32, u32)>,
 }
 
 impl PacketInfo {
@@ -150,6 +153,9 @@ pub struct Buffers<'a> {
     pub packet: Option<&'a [u8]>,
     /// A reassembled stream chunk for the same direction (inspected by payload lists too).
     pub stream: Option<&'a [u8]>,
+    /// Stream offset of [`Buffers::stream`]'s first byte: absolute `offset`/`depth` count from
+    /// the start of the stream.
+    pub stream_offset: u64,
     /// TLS: the protocol version of this side of the handshake (`tls.version`), if known.
     pub tls_version: Option<u16>,
     /// DNS: the message's opcode (`dns.opcode`).
@@ -160,6 +166,16 @@ pub struct Buffers<'a> {
     /// App-layer events raised on the transaction, by Suricata's full name
     /// (`dns.z_flag_set`), for `app-layer-event`.
     pub app_events: Vec<&'a str>,
+    /// Stream engine events raised on this packet, by EVE name
+    /// (`stream.reassembly_depth_reached`), for `stream-event`.
+    pub stream_events: Vec<&'a str>,
+    /// A raw-stream inspection of reassembled data ([`Buffers::stream`]): only the rules that
+    /// inspect the stream run (TCP payload rules other than `tcp-pkt`, `flow:no_stream` and
+    /// `dsize` ones); packet rules have no place.
+    pub stream_only: bool,
+    /// The packet's payload went into the TCP stream (Suricata's `PKT_STREAM_ADD`): rules that
+    /// inspect the stream leave this packet's payload to the stream inspection.
+    pub in_stream: bool,
     sticky: Vec<(Buffer, &'a [u8])>,
 }
 
@@ -213,10 +229,14 @@ impl<'a> Buffers<'a> {
     pub fn clear(&mut self) {
         self.packet = None;
         self.stream = None;
+        self.stream_offset = 0;
         self.tls_version = None;
         self.dns_opcode = None;
         self.file = None;
         self.app_events.clear();
+        self.stream_events.clear();
+        self.stream_only = false;
+        self.in_stream = false;
         self.sticky.clear();
     }
 
@@ -251,6 +271,10 @@ pub struct DeferredAlert {
     pub app_proto: &'static str,
     /// The JSON object of the transaction for the record (key `app_proto`), if any.
     pub app_object: Option<Vec<u8>>,
+    /// More app-layer objects written after it, as (key, JSON object): SMTP's `email`.
+    pub extra_objects: Vec<(&'static str, Vec<u8>)>,
+    /// The record's `files` array (JSON), when the alert is about files.
+    pub files: Option<Vec<u8>>,
 }
 
 /// Per-flow detection state (flowbits, IP-only bookkeeping). The caller stores one per flow.
@@ -273,6 +297,18 @@ pub struct FlowState {
     pub(crate) iponly_done: [bool; 2],
     /// A pass rule acting on the flow matched: the flow is not inspected any more.
     pub passed: bool,
+    /// Transactions whose records are not logged (`config: logging disable, scope tx`).
+    pub tx_log_disabled: Vec<u64>,
+    /// No transaction record of the flow is logged any more (`config: logging disable, scope
+    /// flow`).
+    pub log_disabled: bool,
+}
+
+impl FlowState {
+    /// Whether the records of transaction `tx_id` are switched off by a `config:` rule.
+    pub fn tx_logging_disabled(&self, tx_id: u64) -> bool {
+        self.log_disabled || self.tx_log_disabled.contains(&tx_id)
+    }
 }
 
 impl FlowState {

@@ -92,7 +92,13 @@ impl CContent {
     }
 
     /// Search window `[start, end)` for this content, or None when it cannot fit.
-    fn window(&self, buflen: usize, prev: usize, vars: &[u64; MAX_VARS]) -> Option<(usize, usize)> {
+    fn window(
+        &self,
+        buflen: usize,
+        prev: usize,
+        vars: &[u64; MAX_VARS],
+        base: u64,
+    ) -> Option<(usize, usize)> {
         let len = self.len as i64;
         let blen = buflen as i64;
         let (mut start, mut end) = if self.relative() {
@@ -105,14 +111,25 @@ impl CContent {
             };
             (start, end)
         } else if self.startswith {
+            // anchored at the stream's first byte: not in a later piece of it
+            if base > 0 {
+                return None;
+            }
             (0, len.min(blen))
         } else {
             let off = self.offset.map(|v| v.get(vars)).unwrap_or(0).max(0);
-            let end = match self.depth {
-                Some(d) => off.saturating_add(d.get(vars)).min(blen),
+            let depth_end = self.depth.map(|d| off.saturating_add(d.get(vars)));
+            // A later piece of the stream: the window moves back by the piece's offset, and a
+            // depth that ends before the piece starts cannot match.
+            let b = i64::try_from(base).unwrap_or(i64::MAX);
+            if depth_end.is_some_and(|e| e <= b) {
+                return None;
+            }
+            let end = match depth_end {
+                Some(e) => e.saturating_sub(b).min(blen),
                 None => blen,
             };
-            (off, end)
+            (off.saturating_sub(b).max(0), end)
         };
         if self.endswith {
             // the match must end exactly at the buffer end
@@ -366,6 +383,10 @@ pub(crate) struct Ctx {
     pub budget: u32,
     /// What the last `base64_decode` produced (the `base64_data` buffer).
     pub b64: Vec<u8>,
+    /// Stream offset of the buffer's first byte when it is a piece of raw stream data (0
+    /// otherwise): `offset`/`depth`/`startswith` count from the start of the stream, as
+    /// Suricata's raw stream inspection does.
+    pub stream_base: u64,
 }
 
 impl Ctx {
@@ -374,6 +395,7 @@ impl Ctx {
             vars: [0; MAX_VARS],
             budget: STEP_BUDGET,
             b64: Vec::new(),
+            stream_base: 0,
         }
     }
 }
@@ -503,7 +525,7 @@ fn step(list: &CList, i: usize, buf: &[u8], prev: usize, ctx: &mut Ctx) -> R {
     match item {
         CMatch::Content(c) => {
             let single = !c.relative() && !rel_next;
-            let Some((start, end)) = c.window(buf.len(), prev, &ctx.vars) else {
+            let Some((start, end)) = c.window(buf.len(), prev, &ctx.vars, ctx.stream_base) else {
                 return if c.negated {
                     step(list, i + 1, buf, prev, ctx)
                 } else if c.relative() {

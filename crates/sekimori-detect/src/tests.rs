@@ -229,6 +229,71 @@ fn packet_and_stream_buffers() {
 }
 
 #[test]
+fn stream_only_inspection_runs_stream_rules_only() {
+    let e = engine(&[
+        r#"alert tcp any any -> any any (content:"abc"; sid:1;)"#,
+        r#"alert tcp-pkt any any -> any any (content:"abc"; sid:2;)"#,
+        r#"alert tcp-stream any any -> any any (content:"abc"; sid:3;)"#,
+        r#"alert tcp any any -> any any (flow:only_stream; content:"abc"; sid:5;)"#,
+        r#"alert ip any any -> any any (sid:6;)"#,
+    ]);
+    let info = tcp_info();
+    let mut b = Buffers::new(Scope::Packet);
+    b.stream = Some(b"xxabcxx");
+    b.stream_only = true;
+    // plain tcp payload rules inspect the stream too (Suricata 7)
+    assert_eq!(sids(&e, &info, &b), [1, 3, 5]);
+    b.stream = Some(b"xxabxx");
+    assert!(sids(&e, &info, &b).is_empty());
+    // a packet whose data went into the stream: only packet rules look at its payload
+    let mut p = Buffers::packet(b"abc");
+    p.in_stream = true;
+    assert_eq!(sids(&e, &info, &p), [2, 6]);
+    // not in the stream (no session, retransmission): plain tcp rules fall back to it
+    p.in_stream = false;
+    assert_eq!(sids(&e, &info, &p), [1, 2, 6]);
+    // rules testing the packet itself inspect its payload
+    let e = engine(&[
+        r#"alert tcp any any -> any any (content:"abc"; dsize:3; sid:7;)"#,
+        r#"alert tcp any any -> any any (flow:no_stream; content:"abc"; sid:8;)"#,
+        r#"alert tcp any any -> any any (flow:established,to_server; content:"abc"; sid:9;)"#,
+        r#"alert tcp any any -> any any (stream_size:client,>,0; content:"abc"; sid:10;)"#,
+    ]);
+    p.in_stream = false;
+    let mut info = info;
+    info.stream_size = Some((5, 5));
+    assert_eq!(sids(&e, &info, &p), [7, 8, 9, 10]);
+    p.in_stream = true;
+    assert_eq!(sids(&e, &info, &p), [7, 8, 9, 10]);
+    assert!(!e.needs_stream());
+}
+
+#[test]
+fn stream_size_and_stream_event() {
+    let e = engine(&[
+        r#"alert tcp any any -> any any (stream_size:server,<,100; sid:1;)"#,
+        r#"alert tcp any any -> any any (stream_size:client,>=,10; sid:2;)"#,
+        r#"alert tcp any any -> any any (stream_size:both,>,5; sid:3;)"#,
+        r#"alert tcp any any -> any any (stream_size:either,=,500; sid:4;)"#,
+        r#"alert tcp any any -> any any (stream-event:reassembly_depth_reached; sid:5;)"#,
+    ]);
+    let mut info = tcp_info();
+    let b = Buffers::packet(b"");
+    // no session: no stream_size match
+    assert!(sids(&e, &info, &b).is_empty());
+    info.stream_size = Some((10, 500));
+    assert_eq!(sids(&e, &info, &b), [2, 3, 4]);
+    info.stream_size = Some((1, 50));
+    assert_eq!(sids(&e, &info, &b), [1]);
+    let mut b = Buffers::packet(b"");
+    b.stream_events.push("stream.reassembly_depth_reached");
+    assert_eq!(sids(&e, &info, &b), [1, 5]);
+    let mut b = Buffers::packet(b"");
+    b.stream_events.push("stream.pkt_invalid_ack");
+    assert_eq!(sids(&e, &info, &b), [1]);
+}
+
+#[test]
 fn isdataat() {
     assert!(!fires(r#"content:"ab"; isdataat:2,relative;"#, b"abc"));
     assert!(fires(r#"content:"ab"; isdataat:2,relative;"#, b"abcd"));
@@ -748,7 +813,7 @@ fn ip_only_once_per_direction() {
 fn unsupported_rules_are_skipped_not_fatal() {
     let set = load_str(
         "alert tcp any any -> any any (content:\"a\"; lua:x.lua; sid:1;)\n\
-         alert tcp any any -> any any (content:\"a\"; stream_size:client,>,10; sid:2;)\n\
+         alert tcp any any -> any any (content:\"a\"; tls_cert_notbefore:>2015; sid:2;)\n\
          alert tcp any any -> any any (content:\"a\"; sid:3;)",
         &Vars::suricata_defaults(),
         &Default::default(),
@@ -1162,4 +1227,102 @@ fn base64_decode_follows_a_legacy_modifier() {
     let mut bufs = Buffers::new(Scope::Transaction);
     bufs.add(Buffer::HttpUri, b"/?arg=dG9hc3Q=");
     assert!(sids(&e, &http_info(), &bufs).is_empty());
+}
+
+#[test]
+fn filestore_options_in_meta() {
+    let rules = [
+        "alert http any any -> any any (filestore; sid:1;)",
+        r#"alert http any any -> any any (http.uri; content:"x"; filestore:both,flow; sid:2;)"#,
+        r#"alert http any any -> any any (http.uri; content:"y"; filestore:to_client; sid:3;)"#,
+    ];
+    let set = load_str(&rules.join("\n"), &Vars::suricata_defaults(), &Default::default());
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let e = DetectEngine::new(&set);
+    let opts = |sid: u32| {
+        (0..e.len() as RuleId)
+            .filter_map(|i| e.meta(i))
+            .find(|m| m.sid == sid)
+            .map(|m| m.filestore_opts.clone())
+            .expect("rule")
+    };
+    assert_eq!(opts(1), (None, None));
+    assert_eq!(opts(2), (Some("both".into()), Some("flow".into())));
+    assert_eq!(opts(3), (Some("to_client".into()), None));
+}
+
+#[test]
+fn icmpv6_mtu_of_packet_too_big() {
+    let e = engine(&["alert ipv6 any any -> any any (icmpv6.mtu:<1280; sid:1;)"]);
+    let mut info = PacketInfo {
+        ip_version: 6,
+        src: Addr::v6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+        dst: Addr::v6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]),
+        ip_proto: 58,
+        // Packet Too Big, MTU 1200 (the 32-bit field after the checksum).
+        icmp: Some(IcmpFacts { itype: 2, icode: 0, id: 0, seq: 1200 }),
+        ..PacketInfo::default()
+    };
+    let bufs = Buffers::packet(b"");
+    assert_eq!(sids(&e, &info, &bufs), vec![1]);
+    info.icmp = Some(IcmpFacts { itype: 2, icode: 0, id: 0, seq: 1500 });
+    assert!(sids(&e, &info, &bufs).is_empty());
+    // MTU above 16 bits is read whole.
+    info.icmp = Some(IcmpFacts { itype: 2, icode: 0, id: 1, seq: 0 });
+    assert!(sids(&e, &info, &bufs).is_empty());
+    // An echo request has no MTU.
+    info.icmp = Some(IcmpFacts { itype: 128, icode: 0, id: 0, seq: 1200 });
+    assert!(sids(&e, &info, &bufs).is_empty());
+}
+
+#[test]
+fn ipv6_hdr_sticky_buffer() {
+    let e = engine(&["alert ip any any -> any any (ipv6.hdr; content:\"|40|\"; offset:7; depth:1; sid:1;)"]);
+    let info = PacketInfo {
+        ip_version: 6,
+        ip_proto: 17,
+        ..PacketInfo::default()
+    };
+    let mut hdr = [0u8; 40];
+    hdr[0] = 0x60;
+    hdr[7] = 64;
+    let mut bufs = Buffers::packet(b"payload");
+    bufs.add(Buffer::Ipv6Hdr, &hdr);
+    assert_eq!(sids(&e, &info, &bufs), vec![1]);
+    hdr[7] = 63;
+    let mut bufs = Buffers::packet(b"payload");
+    bufs.add(Buffer::Ipv6Hdr, &hdr);
+    assert!(sids(&e, &info, &bufs).is_empty());
+    // No header given (an IPv4 packet): no match.
+    assert!(sids(&e, &info, &Buffers::packet(b"@@@@@@@@@")).is_empty());
+}
+
+#[test]
+fn config_rules_compile_and_carry_their_config() {
+    let e = engine(&[
+        "config http any any -> any any (http.host; content:\"test\"; config:logging disable, type tx, scope tx; sid:1;)",
+    ]);
+    let id = (0..e.len() as u32).find(|&i| e.meta(i).is_some_and(|m| m.sid == 1)).unwrap();
+    let m = e.meta(id).unwrap();
+    assert_eq!(m.action, sekimori_rules::Action::Config);
+    assert_eq!(m.config.map(|c| c.scope), Some(sekimori_rules::ConfigScope::Tx));
+    let mut fs = FlowState::new();
+    assert!(!fs.tx_logging_disabled(3));
+    fs.tx_log_disabled.push(3);
+    assert!(fs.tx_logging_disabled(3) && !fs.tx_logging_disabled(4));
+    fs.log_disabled = true;
+    assert!(fs.tx_logging_disabled(4));
+}
+
+#[test]
+fn flowbits_set_lists_names() {
+    let e = engine(&[
+        "alert tcp any any -> any any (content:\"a\"; flowbits:set,traffic/id/x; sid:1;)",
+        "alert tcp any any -> any any (content:\"zz\"; flowbits:set,other; sid:2;)",
+    ]);
+    let mut fs = FlowState::new();
+    let mut s = Scratch::new();
+    e.inspect(&tcp_info(), &Buffers::packet(b"a"), Some(&mut fs), &mut s);
+    let names: Vec<&str> = e.flowbits_set(&fs).collect();
+    assert_eq!(names, vec!["traffic/id/x"]);
 }

@@ -7,7 +7,8 @@ use sekimori_capture::Timestamp;
 use sekimori_decode::Addr;
 use sekimori_eve::format::proto_name;
 use sekimori_eve::tls::validity_string;
-use sekimori_eve::{EveWriter, Header, Obj, addr_string};
+use sekimori_eve::{AlertFlow, Endpoints, EveWriter, Header, Obj, addr_string};
+use sekimori_flow::{Direction, Flow};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -85,13 +86,16 @@ pub(crate) struct AlertOut {
     pub written: u64,
     /// fast.log write failures (counted, reported at the end).
     pub fast_errors: u64,
+    /// The flow of the packet being processed, for the alert's `flow` object (Suricata's
+    /// `types.alert.flow`, on by default); `None` outside a flow.
+    pub flow: Option<AlertFlow>,
     line: String,
 }
 
 impl AlertOut {
     /// No fast.log.
     pub(crate) fn new() -> AlertOut {
-        AlertOut { fast: None, raised: Vec::new(), written: 0, fast_errors: 0, line: String::new() }
+        AlertOut { fast: None, raised: Vec::new(), written: 0, fast_errors: 0, flow: None, line: String::new() }
     }
 
     /// Writes fast.log lines to `path` (created or truncated).
@@ -192,6 +196,15 @@ impl AlertOut {
         }
     }
 
+    /// Remembers `flow` (its counters as they are now) for the `flow` object of the alerts
+    /// written next; `None` when the packet has no flow.
+    /// The EVE writer learns the flow too, for the fields every record of a flow carries
+    /// (`community_id`).
+    pub(crate) fn set_flow<T>(&mut self, eve: &mut EveWriter, flow: Option<&Flow<T>>) {
+        self.flow = flow.map(alert_flow);
+        eve.set_flow(self.flow.as_ref().map(|f| &f.endpoints));
+    }
+
     /// Flushes fast.log.
     pub(crate) fn flush(&mut self) {
         if let Some(f) = self.fast.as_mut()
@@ -199,6 +212,30 @@ impl AlertOut {
         {
             self.fast_errors += 1;
         }
+    }
+}
+
+/// The flow's own endpoints as EVE writes them (ports only for protocols that have them).
+pub(crate) fn flow_endpoints<T>(f: &Flow<T>) -> Endpoints {
+    let has_ports = matches!(f.proto(), 6 | 17 | 132 | 136);
+    Endpoints {
+        src: f.src(),
+        sport: has_ports.then_some(f.sport()),
+        dst: f.dst(),
+        dport: has_ports.then_some(f.dport()),
+        proto: f.proto(),
+    }
+}
+
+/// The alert `flow` object of `f` as it is now.
+pub(crate) fn alert_flow<T>(f: &Flow<T>) -> AlertFlow {
+    AlertFlow {
+        pkts_toserver: f.pkts(Direction::ToServer),
+        pkts_toclient: f.pkts(Direction::ToClient),
+        bytes_toserver: f.bytes(Direction::ToServer),
+        bytes_toclient: f.bytes(Direction::ToClient),
+        start: f.start(),
+        endpoints: flow_endpoints(f),
     }
 }
 

@@ -120,38 +120,37 @@ impl EveApp<'_> {
     /// `fileinfo` record.
     pub(crate) fn write_closed_files(&mut self, flow: &FlowCtx<'_>) {
         let log = self.enabled("fileinfo");
-        while let Some(t) = self.layers.files.pop_closed() {
+        while let Some(mut t) = self.layers.files.pop_closed() {
             self.file_read(flow, &t);
             let sids = self.inspect_file(flow, &t);
+            // The store decision: a `filestore` rule matched the file, or asked for its
+            // transaction or flow earlier (Suricata's filestore keyword).
+            self.layers.files.settle(&mut t, !sids.is_empty());
+            if self.layers.sigs.is_some() {
+                // Alerts on the transaction list its files until it is finished.
+                self.layers.files.remember(&t);
+            }
             let yara = self.judge_file(flow, &t);
             if !log {
                 continue;
             }
             let header = self.file_header(flow, &t, "fileinfo");
-            let (md5, sha1, sha256) = (t.md5, t.sha1, t.sha256);
             let rec = FileInfoRecord {
                 header,
                 pkt_src: Some(self.pkt_src()),
                 metadata: None,
                 app_proto: Some(t.proto.name()),
-                file: FileInfo {
-                    filename: &t.name,
-                    sids: &sids,
-                    magic: t.magic.as_deref(),
-                    gaps: t.gaps,
-                    state: t.state.as_str(),
-                    md5: md5.as_ref().map(|h| &h[..]),
-                    sha1: sha1.as_ref().map(|h| &h[..]),
-                    sha256: sha256.as_ref().map(|h| &h[..]),
-                    stored: t.stored.is_some(),
-                    file_id: t.stored.as_ref().map(|_| t.seq),
-                    size: t.size,
-                    range: None,
-                    tx_id: t.tx_id,
-                },
+                file: file_info(&t, &sids, false),
             };
             if yara.is_empty() {
-                self.eve.record("fileinfo", |b| write_fileinfo(b, &rec, |_| {}));
+                let app = t.app_object.as_ref();
+                self.eve.record("fileinfo", |b| {
+                    write_fileinfo(b, &rec, |o| {
+                        if let Some((k, obj)) = app {
+                            o.raw(k, obj);
+                        }
+                    })
+                });
             } else {
                 // `fileinfo.yara`: the rules that matched the file (or an entry of it).
                 let pkt_src = self.pkt_src();
@@ -277,18 +276,57 @@ impl EveApp<'_> {
         let ts = self.ts;
         // Inline (IPS) inspects on the packet itself; IDS waits for the acknowledgement.
         let immediate = self.layers.ips || self.pcap_cnt.is_none() || flow.proto != 6;
-        let Layers { sigs, alerts, .. } = &mut *self.layers;
+        let Layers { sigs, alerts, files, .. } = &mut *self.layers;
         let Some(sigs) = sigs.as_mut() else { return };
-        if sigs.inspect_tx(&mut Out { eve: self.eve, alerts }, header, flow, ts, tx, stage, immediate, self.detect_flow.as_deref_mut()) {
+        let (flow_id, tx_id) = (flow.id, tx.tx_id());
+        let store_on = files.storing_enabled();
+        // The alert's `files`: the transaction's files in the alert's direction, as they are
+        // now (the ended ones, then the open ones as `OPEN`). Their magic is not shown: Suricata
+        // determines it when it logs the file, after the alert.
+        let files_of = |dir: Direction| -> Option<Vec<u8>> {
+            let mut list: Vec<FileInfo<'_>> = files
+                .tx_closed_files(flow_id, tx_id)
+                .iter()
+                .filter(|t| t.dir == dir)
+                .map(|t| FileInfo { magic: None, ..file_info(t, &[], false) })
+                .collect();
+            let open = files.tx_open_files(flow_id, tx_id);
+            list.extend(open.iter().filter(|o| o.dir == dir).map(|o| FileInfo {
+                filename: o.name,
+                state: "OPEN",
+                size: o.size,
+                storing: o.storing && store_on,
+                tx_id,
+                ..FileInfo::default()
+            }));
+            (!list.is_empty()).then(|| sekimori_eve::fileinfo::files_array(&list))
+        };
+        if sigs.inspect_tx(
+            &mut Out { eve: self.eve, alerts },
+            header,
+            flow,
+            ts,
+            tx,
+            stage,
+            immediate,
+            self.detect_flow.as_deref_mut(),
+            &files_of,
+        ) {
             self.alerted = true;
         }
+        self.apply_filestore(flow);
     }
 
     /// The signature layer's file keywords on a finished file; returns the sids of the
     /// `filestore` rules that matched it.
     fn inspect_file(&mut self, flow: &FlowCtx<'_>, t: &TrackedFile) -> Vec<u32> {
         let header = self.file_header(flow, t, "alert");
-        let Layers { sigs, alerts, inspect, .. } = &mut *self.layers;
+        // A mail's attachments are inspected with its transaction, which Suricata reports (in
+        // IDS mode, over TCP) on the packet acknowledging the message, with the `smtp` and
+        // `email` objects of the finished transaction (filled in by `note_smtp_tx`).
+        let immediate = self.layers.ips || self.pcap_cnt.is_none() || flow.proto != 6;
+        let defer = t.proto == AppProto::Smtp && !immediate;
+        let Layers { sigs, alerts, inspect, files, .. } = &mut *self.layers;
         let Some(sigs) = sigs.as_mut() else { return Vec::new() };
         // HTTP bodies are `file.data` of their transaction already; mail attachments and SMB
         // files get theirs here, from the bytes the inspection layer kept.
@@ -296,10 +334,93 @@ impl EveApp<'_> {
             AppProto::Smtp | AppProto::Smb => inspect.kept_data(t.flow_id, t.id),
             _ => None,
         };
-        let (alerted, sids) =
-            sigs.inspect_file(&mut Out { eve: self.eve, alerts }, header, flow, t, data, self.detect_flow.as_deref_mut());
+        // The alert carries the transaction's object (when it is the app protocol's) and the
+        // file, as Suricata's `files` array shows it at the alert: not stored yet, `storing`
+        // when a `filestore` rule matched and the filestore is on.
+        let app = t.app_object.as_ref().filter(|(k, _)| *k == t.proto.name()).map(|(_, o)| o.as_slice());
+        let store_on = files.storing_enabled();
+        let files_json = |sids: &[u32]| {
+            let mut f = file_info(t, sids, !sids.is_empty() && store_on);
+            f.stored = false;
+            f.file_id = None;
+            Some(sekimori_eve::fileinfo::files_array(&[f]))
+        };
+        let (alerted, sids) = sigs.inspect_file(
+            &mut Out { eve: self.eve, alerts },
+            header,
+            flow,
+            t,
+            data,
+            self.detect_flow.as_deref_mut(),
+            app,
+            &files_json,
+            defer,
+        );
         self.alerted |= alerted;
+        self.apply_filestore(flow);
         sids
+    }
+
+    /// A finished SMTP transaction: alerts on its attachments that wait for their packet get
+    /// the transaction's `smtp` and `email` objects, as Suricata logs them.
+    fn note_smtp_tx(&mut self, m: &sekimori_app::smtp::SmtpTx) {
+        let Some(fs) = self.detect_flow.as_deref_mut() else { return };
+        if !fs.deferred.iter().any(|d| d.tx_id == m.tx_id && d.app_proto == "smtp") {
+            return;
+        }
+        let object = |f: &dyn Fn(&mut Obj<'_>)| {
+            let mut b = Vec::new();
+            let mut o = Obj::new(&mut b);
+            f(&mut o);
+            o.end();
+            b
+        };
+        let smtp = object(&|o| sekimori_eve::smtp::write_smtp_fields(o, m));
+        let opts = SmtpLogOptions { log_url_scheme: self.out.smtp_log_url_scheme, ..SmtpLogOptions::default() };
+        let email = m.email.as_ref().map(|_| object(&|o| sekimori_eve::smtp::write_email_fields(o, m, &opts)));
+        for d in fs.deferred.iter_mut().filter(|d| d.tx_id == m.tx_id && d.app_proto == "smtp") {
+            d.app_object = Some(smtp.clone());
+            d.extra_objects = email.iter().map(|e| ("email", e.clone())).collect();
+        }
+    }
+
+    /// Carries out the `filestore` requests of the rules that matched (transaction and flow
+    /// scopes; the default scope on a file is decided when the file is settled).
+    fn apply_filestore(&mut self, flow: &FlowCtx<'_>) {
+        let Layers { sigs, files, .. } = &mut *self.layers;
+        let Some(sigs) = sigs.as_mut() else { return };
+        for r in sigs.filestore_requests.drain(..) {
+            let here = [r.dir == Direction::ToServer, r.dir == Direction::ToClient];
+            let dirs = match r.direction.as_deref() {
+                Some("request" | "to_server") => [true, false],
+                Some("response" | "to_client") => [false, true],
+                Some("both") => [true, true],
+                _ => here,
+            };
+            match r.scope.as_deref() {
+                Some("tx") => files.store_tx(flow.id, r.tx_id, dirs),
+                Some("ssn" | "flow") => files.store_flow(flow.id, dirs),
+                // The file a file keyword matched is settled by the caller; a match on the
+                // transaction's buffers stores the transaction's files in its direction.
+                _ if r.on_file => {}
+                _ => files.store_tx(flow.id, r.tx_id, dirs),
+            }
+        }
+    }
+
+    /// Whether a `config:` rule switched off the records of `tx` (a DNS response goes with
+    /// its request's transaction).
+    fn tx_logging_disabled(&self, tx: &AppTx<'_>) -> bool {
+        let Some(fs) = self.detect_flow.as_deref() else { return false };
+        let ids = match tx {
+            AppTx::Http(h) => [Some(h.tx_id), None],
+            AppTx::Dns(d) => [Some(d.tx_id), d.request_tx_id],
+            AppTx::Tls(t) => [Some(t.tx_id), None],
+            AppTx::Smtp(m) => [Some(m.tx_id), None],
+            AppTx::Smb(m) => [Some(m.tx_id), None],
+            _ => [None, None],
+        };
+        fs.log_disabled || ids.into_iter().flatten().any(|id| fs.tx_logging_disabled(id))
     }
 
     /// At flow end: writes the transaction alerts still waiting for a packet.
@@ -323,6 +444,12 @@ impl FileSink for EveApp<'_> {
         // Suricata logs transferred files, not plain request bodies nor the text parts of mail.
         if f.is_suricata_file() {
             self.layers.files.file_open(flow, f);
+            // A `filestore` rule that matches the file by name at open keeps it whole.
+            if self.layers.files.storing_enabled()
+                && self.layers.sigs.as_mut().is_some_and(|s| s.stores_at_open(flow, f))
+            {
+                self.layers.files.store_file(flow.id, f.id);
+            }
         }
     }
     fn file_data(&mut self, flow: &FlowCtx<'_>, id: FileId, data: &[u8]) {
@@ -368,6 +495,29 @@ impl AppSink for EveApp<'_> {
     }
 
     fn on_tx(&mut self, flow: &FlowCtx<'_>, tx: AppTx<'_>, stage: TxStage) {
+        // The transaction's `http` object as it is now goes with the files that end before
+        // the transaction (Suricata's `fileinfo` records carry it).
+        if let AppTx::Http(h) = &tx
+            && stage != TxStage::Complete
+            && (self.enabled("fileinfo") || self.layers.sigs.is_some())
+        {
+            let mut obj = Vec::new();
+            let mut o = Obj::new(&mut obj);
+            sekimori_eve::http::write_http_fields(&mut o, h, &HttpLogOptions::default());
+            o.end();
+            self.layers.files.set_app_object(flow.id, h.tx_id, "http", obj);
+        }
+        // Likewise the `smb` object of an SMB file transaction, handed over as its file closes.
+        if let AppTx::Smb(m) = &tx
+            && stage != TxStage::Complete
+            && (self.enabled("fileinfo") || self.layers.sigs.is_some())
+        {
+            let mut obj = Vec::new();
+            let mut o = Obj::new(&mut obj);
+            sekimori_eve::smb::write_smb_fields(&mut o, m);
+            o.end();
+            self.layers.files.set_app_object(flow.id, m.tx_id, "smb", obj);
+        }
         if stage == TxStage::RequestHeaders {
             // The Host is known before the response body (a download) is judged.
             self.learn_names(flow, &tx);
@@ -376,7 +526,16 @@ impl AppSink for EveApp<'_> {
         if stage != TxStage::Complete {
             return;
         }
+        // The transaction is finished: its files are not listed any more.
+        self.layers.files.forget_app_object(flow.id, tx.tx_id());
         self.learn_names(flow, &tx);
+        if let AppTx::Smtp(m) = &tx {
+            self.note_smtp_tx(m);
+        }
+        // A `config: logging disable` rule matched the transaction: its record is not written.
+        if self.tx_logging_disabled(&tx) {
+            return;
+        }
         if let AppTx::Smtp(m) = &tx
             && let Some(info) = &m.email
         {
@@ -389,7 +548,15 @@ impl AppSink for EveApp<'_> {
                     pkt_src: Some(self.pkt_src()),
                     metadata: None,
                     tx: h,
-                    opts: HttpLogOptions::default(),
+                    opts: HttpLogOptions {
+                        dump_all_headers: match self.out.http_dump_all_headers.as_str() {
+                            "both" => sekimori_eve::http::DumpHeaders::Both,
+                            "request" => sekimori_eve::http::DumpHeaders::Request,
+                            "response" => sekimori_eve::http::DumpHeaders::Response,
+                            _ => sekimori_eve::http::DumpHeaders::None,
+                        },
+                        ..HttpLogOptions::default()
+                    },
                 };
                 self.eve.record("http", |b| write_http(b, &rec));
             }
@@ -412,13 +579,29 @@ impl AppSink for EveApp<'_> {
                     pkt_src: Some(self.pkt_src()),
                     metadata: None,
                     tx: m,
-                    opts: SmtpLogOptions::default(),
+                    opts: SmtpLogOptions { log_url_scheme: self.out.smtp_log_url_scheme, ..SmtpLogOptions::default() },
                 };
                 self.eve.record("smtp", |b| write_smtp(b, &rec));
             }
             AppTx::Smb(m) if self.enabled("smb") => {
                 let rec = SmbRecord { header: self.header(flow, "smb"), pkt_src: Some(self.pkt_src()), metadata: None, tx: m };
                 self.eve.record("smb", |b| write_smb(b, &rec));
+            }
+            AppTx::Quic(q) if self.enabled("quic") => {
+                // Oriented as the packet that carried the hello.
+                let mut header = self.header(flow, "quic");
+                if q.dir == Some(Direction::ToClient)
+                    && let Some(ep) = header.endpoints.as_mut()
+                {
+                    std::mem::swap(&mut ep.src, &mut ep.dst);
+                    std::mem::swap(&mut ep.sport, &mut ep.dport);
+                }
+                let rec = sekimori_eve::quic::QuicRecord { header, pkt_src: Some(self.pkt_src()), tx: q };
+                self.eve.record("quic", |b| sekimori_eve::quic::write_quic(b, &rec));
+            }
+            AppTx::Rfb(r) if self.enabled("rfb") => {
+                let rec = sekimori_eve::rfb::RfbRecord { header: self.header(flow, "rfb"), pkt_src: Some(self.pkt_src()), tx: r };
+                self.eve.record("rfb", |b| sekimori_eve::rfb::write_rfb(b, &rec));
             }
             AppTx::Dns(d) if self.enabled("dns") => {
                 for kind in records_of(d) {
@@ -436,8 +619,16 @@ impl AppSink for EveApp<'_> {
         if !self.out.app_anomalies || !self.enabled("anomaly") {
             return;
         }
+        // Oriented as the packet that raised it (Suricata's LOG_DIR_PACKET).
+        let mut header = self.header(flow, "anomaly");
+        if e.dir == Direction::ToClient
+            && let Some(ep) = header.endpoints.as_mut()
+        {
+            std::mem::swap(&mut ep.src, &mut ep.dst);
+            std::mem::swap(&mut ep.sport, &mut ep.dport);
+        }
         let rec = AnomalyRecord {
-            header: self.header(flow, "anomaly"),
+            header,
             kind: "applayer",
             event: e.name,
             app_proto: e.proto.map(AppProto::name),
@@ -445,6 +636,51 @@ impl AppSink for EveApp<'_> {
             tx_id: e.tx_id,
         };
         self.eve.record("anomaly", |b| write_anomaly(b, &rec));
+    }
+}
+
+/// Suricata's `stats.file_store` counters, written when the filestore is on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FileStoreStats {
+    /// Files open for storing at once beyond the limit (never: temporary files are not capped).
+    pub open_files_max_hit: u64,
+    /// Filestore I/O errors.
+    pub fs_errors: u64,
+}
+
+impl FileStoreStats {
+    /// The counters of `files`, or `None` when it stores nothing.
+    pub(crate) fn of(files: &FileTracker) -> Option<FileStoreStats> {
+        files
+            .storing_enabled()
+            .then(|| FileStoreStats { open_files_max_hit: 0, fs_errors: files.stats().store_errors })
+    }
+
+    /// Writes `file_store` into the `stats` object.
+    pub(crate) fn write(&self, o: &mut Obj<'_>) {
+        o.obj("file_store", |f| {
+            f.u64("open_files_max_hit", self.open_files_max_hit).u64("fs_errors", self.fs_errors);
+        });
+    }
+}
+
+/// A finished file as `fileinfo` shows it; `storing`: a store is pending (alerts' `files`).
+fn file_info<'t>(t: &'t TrackedFile, sids: &'t [u32], storing: bool) -> FileInfo<'t> {
+    FileInfo {
+        filename: &t.name,
+        sids,
+        magic: t.magic.as_deref(),
+        gaps: t.gaps,
+        state: t.state.as_str(),
+        md5: t.md5.as_ref().map(|h| &h[..]),
+        sha1: t.sha1.as_ref().map(|h| &h[..]),
+        sha256: t.sha256.as_ref().map(|h| &h[..]),
+        stored: t.stored.is_some(),
+        storing,
+        file_id: t.store_id,
+        size: t.size,
+        range: None,
+        tx_id: t.tx_id,
     }
 }
 

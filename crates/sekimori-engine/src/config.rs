@@ -5,7 +5,7 @@ use sekimori_inspect::InspectConfig;
 use sekimori_app::AppConfig;
 use sekimori_behavior::BehaviorConfig;
 use sekimori_dlp::DlpConfig;
-use sekimori_files::{FileConfig, StoreConfig};
+use sekimori_files::{FileConfig, HttpBodyLimits, StoreConfig};
 use sekimori_defrag::{DefragConfig, OverlapPolicy as DefragPolicy};
 use sekimori_flow::{FlowConfig, FlowTimeouts, ProtoTimeouts, StateTimeouts};
 use sekimori_stream::{OverlapPolicy, StreamConfig};
@@ -213,6 +213,8 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
     ("stream.midstream", "stream.midstream"),
     ("stream.async-oneside", "stream.async_oneside"),
     ("stream.inline", "stream.inline"),
+    ("stream.midstream-policy", "stream.midstream_policy"),
+    ("stream.reassembly.urgent.policy", "stream.urgent_policy"),
     ("stream.memcap", "stream.memcap"),
     ("stream.reassembly.memcap", "stream.memcap"),
     ("stream.reassembly.depth", "stream.depth"),
@@ -221,6 +223,12 @@ const SURICATA_KEYS: &[(&str, &str)] = &[
     ("flow.memcap", "flow.memcap"),
     ("app-layer.protocols.dns.tcp.detection-ports.dp", "app.dns.tcp_ports"),
     ("app-layer.protocols.dns.udp.detection-ports.dp", "app.dns.udp_ports"),
+    ("app-layer.protocols.smtp.mime.extract-urls-schemes", "app.smtp.url_schemes"),
+    ("app-layer.protocols.smtp.mime.log-url-scheme", "outputs.smtp_log_url_scheme"),
+    ("app-layer.protocols.smtp.mime.decode-mime", "app.smtp.decode_mime"),
+    ("app-layer.protocols.smtp.raw-extraction", "app.smtp.raw_extraction"),
+    ("app-layer.protocols.http.libhtp.default-config.request-body-limit", "app.http.request_body_limit"),
+    ("app-layer.protocols.http.libhtp.default-config.response-body-limit", "app.http.response_body_limit"),
     ("threshold-file", "detect.threshold_file"),
     ("classification-file", "detect.classification_file"),
 ];
@@ -242,6 +250,12 @@ fn override_path(key: &str) -> Option<Vec<String>> {
         }
         if key.ends_with(".anomaly.types.decode") {
             return Some(vec!["outputs".into(), "decode_anomalies".into()]);
+        }
+        if key.ends_with(".eve-log.community-id") {
+            return Some(vec!["outputs".into(), "community_id".into()]);
+        }
+        if key.ends_with(".eve-log.community-id-seed") {
+            return Some(vec!["outputs".into(), "community_id_seed".into()]);
         }
     }
     // Suricata's fast.log switch: `outputs.N.fast.enabled`.
@@ -487,7 +501,18 @@ impl Config {
             policy,
             memcap_bytes: usize::try_from(s.memcap).unwrap_or(usize::MAX),
             depth: s.depth,
-            inline: s.inline,
+            inline: s.inline == InlineMode::Yes,
+            urgent_oob: match s.urgent_policy.to_ascii_lowercase().as_str() {
+                "oob" => true,
+                "inline" | "drop" | "gap" => false,
+                _ => {
+                    return Err(ConfigError::Value {
+                        key: "stream.urgent_policy".into(),
+                        value: s.urgent_policy.clone(),
+                        reason: "expected inline, oob, drop or gap".into(),
+                    });
+                }
+            },
             ..StreamConfig::default()
         })
     }
@@ -507,8 +532,52 @@ pub struct StreamSection {
     pub memcap: u64,
     /// Bytes reassembled per direction (0 = unlimited).
     pub depth: u64,
-    /// Release data as soon as it is contiguous instead of when acknowledged (inline IPS).
-    pub inline: bool,
+    /// Release data as soon as it is contiguous instead of when acknowledged (inline IPS):
+    /// `yes`, `no`, or Suricata's `auto` (inline when the engine runs as an IPS).
+    pub inline: InlineMode,
+    /// Suricata's `stream.midstream-policy`: what an IPS does with a session picked up without
+    /// its handshake while `midstream` is off: `ignore` (default), `drop-flow`, `drop-packet`,
+    /// `reject`, `pass-flow`, `pass-packet`, `bypass`, `auto`.
+    pub midstream_policy: String,
+    /// Suricata's `stream.reassembly.urgent.policy`: `inline` (default; urgent data stays in
+    /// the stream) or `oob` (the urgent byte is out-of-band and left out). `drop` and `gap`
+    /// are not supported yet: they act as `inline`, with a warning.
+    pub urgent_policy: String,
+}
+
+/// `stream.inline`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InlineMode {
+    /// Data is released when the peer acknowledges it (IDS).
+    #[default]
+    No,
+    /// Data is released as soon as it is contiguous (IPS).
+    Yes,
+    /// `Yes` under `--simulate-ips` or an inline acquisition, else `No`.
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for InlineMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Bool(true) => Ok(InlineMode::Yes),
+            Raw::Bool(false) => Ok(InlineMode::No),
+            Raw::Text(t) => match t.to_ascii_lowercase().as_str() {
+                "yes" | "true" | "on" | "1" => Ok(InlineMode::Yes),
+                "no" | "false" | "off" | "0" => Ok(InlineMode::No),
+                "auto" => Ok(InlineMode::Auto),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected yes, no or auto, found {other:?}"
+                ))),
+            },
+        }
+    }
 }
 
 impl Default for StreamSection {
@@ -519,7 +588,10 @@ impl Default for StreamSection {
             policy: "bsd".into(),
             memcap: 256 << 20,
             depth: 1 << 20,
-            inline: false,
+            // Suricata's default when the key is absent: `auto`.
+            inline: InlineMode::Auto,
+            midstream_policy: "ignore".into(),
+            urgent_policy: "inline".into(),
         }
     }
 }
@@ -572,6 +644,67 @@ impl Default for DecoderSection {
 pub struct AppSection {
     /// `[app.dns]`.
     pub dns: DnsSection,
+    /// `[app.http]`.
+    pub http: HttpSection,
+    /// `[app.smtp]`.
+    pub smtp: SmtpSection,
+}
+
+/// `[app.smtp]`: SMTP MIME settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpSection {
+    /// URL schemes extracted from mail text (Suricata's `smtp.mime.extract-urls-schemes`), as a
+    /// list or a comma-separated string; unset keeps the parser's default.
+    pub url_schemes: Option<StrList>,
+    /// Decode messages (Suricata's `smtp.mime.decode-mime`); unset: on.
+    pub decode_mime: Option<bool>,
+    /// With decoding off, extract each raw message as a file `rawmsg` (Suricata's
+    /// `smtp.raw-extraction`).
+    pub raw_extraction: bool,
+}
+
+/// A list given as a TOML array or as one comma-separated string (`--set` values).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum StrList {
+    /// `"http, https"`.
+    One(String),
+    /// `["http", "https"]`.
+    Many(Vec<String>),
+}
+
+impl StrList {
+    /// The items, trimmed, empty ones dropped.
+    pub fn items(&self) -> Vec<String> {
+        let all: Vec<&str> = match self {
+            StrList::One(s) => s.trim_matches(|c| c == '[' || c == ']').split(',').collect(),
+            StrList::Many(v) => v.iter().map(String::as_str).collect(),
+        };
+        all.into_iter().map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    }
+}
+
+/// `[app.http]`: libhtp's body limits, as Suricata's `libhtp.default-config`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSection {
+    /// Bytes of each request body kept for inspection and carried into its file
+    /// (`request-body-limit`; 0 = unlimited).
+    pub request_body_limit: u64,
+    /// Bytes of each response body kept for inspection and carried into its file
+    /// (`response-body-limit`; 0 = unlimited).
+    pub response_body_limit: u64,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        let h = AppConfig::default().http;
+        HttpSection {
+            request_body_limit: h.request_body_limit as u64,
+            response_body_limit: h.response_body_limit as u64,
+        }
+    }
 }
 
 /// `[app.dns]`: where DNS is looked for (it is also recognised by content on these ports only,
@@ -598,6 +731,17 @@ impl Config {
         let mut a = AppConfig::default();
         a.dns.udp_ports = self.app.dns.udp_ports.clone();
         a.dns.tcp_ports = self.app.dns.tcp_ports.clone();
+        // 0 is Suricata's "unlimited".
+        let limit = |n: u64| if n == 0 { usize::MAX } else { usize::try_from(n).unwrap_or(usize::MAX) };
+        a.http.request_body_limit = limit(self.app.http.request_body_limit);
+        a.http.response_body_limit = limit(self.app.http.response_body_limit);
+        if let Some(l) = &self.app.smtp.url_schemes {
+            a.smtp.mime.set_url_schemes(&l.items());
+        }
+        if let Some(d) = self.app.smtp.decode_mime {
+            a.smtp.decode_mime = d;
+        }
+        a.smtp.raw_extraction = self.app.smtp.raw_extraction;
         a
     }
 }
@@ -639,10 +783,15 @@ impl Default for DlpPolicy {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FilesSection {
-    /// Store every file under this directory, content-addressed by sha256 (`ab/abcdef...`).
+    /// The filestore: files that a `filestore` rule asks for (every file with
+    /// `force_filestore`) are stored under this directory, content-addressed by sha256
+    /// (`ab/abcdef...`), as Suricata's `file-store` output.
     pub filestore: Option<PathBuf>,
     /// Largest file stored, in bytes (0: no limit).
     pub filestore_max_size: u64,
+    /// Store every file, not only those a `filestore` rule asks for (Suricata's
+    /// `file-store.force-filestore`).
+    pub force_filestore: bool,
 }
 
 impl Config {
@@ -650,6 +799,11 @@ impl Config {
     pub fn files_config(&self) -> FileConfig {
         FileConfig {
             store: self.files.filestore.clone().map(|dir| StoreConfig { dir, max_file_size: self.files.filestore_max_size }),
+            force_store: self.files.force_filestore,
+            http_body_limits: HttpBodyLimits {
+                request: self.app.http.request_body_limit,
+                response: self.app.http.response_body_limit,
+            },
             ..FileConfig::default()
         }
     }
@@ -675,6 +829,26 @@ pub struct OutputsSection {
     pub fast_log: bool,
     /// Its file name inside the log directory.
     pub fast_filename: String,
+    /// Alerts carry the matched data in base64 (`payload`, with `stream`), as Suricata's
+    /// `outputs.eve-log.types.alert.payload`.
+    pub alert_payload: bool,
+    /// Alerts carry the matched data as text (`payload_printable`).
+    pub alert_payload_printable: bool,
+    /// Alerts carry the captured packet in base64 (`packet`, `packet_info`).
+    pub alert_packet: bool,
+    /// Largest payload an alert shows (bytes; Suricata's `payload-buffer-size`).
+    pub alert_payload_buffer_size: u64,
+    /// Suricata's `http` logger `dump-all-headers`: `none` (default), `request`, `response`
+    /// or `both` (`request_headers` / `response_headers` arrays in `http` records).
+    pub http_dump_all_headers: String,
+    /// `smtp` records keep the scheme in `email.url` values (Suricata's
+    /// `app-layer.protocols.smtp.mime.log-url-scheme`; off by default).
+    pub smtp_log_url_scheme: bool,
+    /// Records of a flow carry its Community ID (`community_id`), as Suricata's
+    /// `outputs.eve-log.community-id` (off by default).
+    pub community_id: bool,
+    /// The Community ID seed (Suricata's `community-id-seed`, default 0).
+    pub community_id_seed: u16,
 }
 
 impl OutputsSection {
@@ -688,13 +862,21 @@ impl Default for OutputsSection {
     fn default() -> Self {
         OutputsSection {
             eve_filename: "eve.json".into(),
-            eve_types: ["alert", "anomaly", "http", "dns", "tls", "smtp", "smb", "fileinfo", "flow", "drop", "stats", "incident"].map(String::from).to_vec(),
+            eve_types: ["alert", "anomaly", "http", "dns", "tls", "smtp", "smb", "rfb", "quic", "fileinfo", "flow", "drop", "stats", "incident"].map(String::from).to_vec(),
             decode_anomalies: false,
             stream_anomalies: false,
             app_anomalies: true,
             stats: true,
             fast_log: true,
             fast_filename: "fast.log".into(),
+            alert_payload: false,
+            alert_payload_printable: false,
+            alert_packet: false,
+            alert_payload_buffer_size: 4096,
+            http_dump_all_headers: "none".into(),
+            smtp_log_url_scheme: false,
+            community_id: false,
+            community_id_seed: 0,
         }
     }
 }
@@ -756,12 +938,84 @@ mod tests {
             ignored,
             vec!["app-layer.protocols.tls.ja3-fingerprints".to_string()]
         );
+        let (c, _) = Config::from_toml_with(
+            "",
+            &[
+                o("app-layer.protocols.http.libhtp.default-config.response-body-limit", "4kb"),
+                o("app-layer.protocols.http.libhtp.default-config.request-body-limit", "0"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.app_config().http.response_body_limit, 4096);
+        assert_eq!(c.app_config().http.request_body_limit, usize::MAX, "0 is unlimited");
         let (c, _) = Config::from_toml_with("", &[o("app-layer.protocols.dns.tcp.detection-ports.dp", "53, 1053")]).unwrap();
         assert_eq!(c.app_config().dns.tcp_ports, vec![53, 1053]);
         // A key we do not have is reported back (the CLI warns), a bad value for one we have is an error.
         let (_, ignored) = Config::from_toml_with("", &[o("stream.midstrem", "yes")]).unwrap();
         assert_eq!(ignored, vec!["stream.midstrem".to_string()]);
         assert!(Config::from_toml_with("", &[o("stream.midstream", "banana")]).is_err());
+    }
+
+    #[test]
+    fn stream_inline_takes_yes_no_or_auto() {
+        let o = |v: &str| vec![("stream.inline".to_string(), v.to_string())];
+        let mode = |v: &str| Config::from_toml_with("", &o(v)).map(|(c, _)| c.stream.inline);
+        assert_eq!(mode("auto").unwrap(), InlineMode::Auto);
+        assert_eq!(mode("yes").unwrap(), InlineMode::Yes);
+        assert_eq!(mode("false").unwrap(), InlineMode::No);
+        assert!(mode("sometimes").is_err());
+        assert_eq!(Config::from_toml("[stream]\ninline = true\n").unwrap().stream.inline, InlineMode::Yes);
+        // `auto` is not inline until the engine is told it runs as an IPS.
+        let (c, _) = Config::from_toml_with("", &o("auto")).unwrap();
+        assert!(!c.stream_config().unwrap().inline);
+    }
+
+    #[test]
+    fn urgent_policy_from_suricata_key() {
+        let o = |v: &str| vec![("stream.reassembly.urgent.policy".to_string(), v.to_string())];
+        let oob = |v: &str| Config::from_toml_with("", &o(v)).unwrap().0.stream_config().map(|s| s.urgent_oob);
+        assert!(oob("oob").unwrap());
+        assert!(!oob("inline").unwrap());
+        assert!(!oob("gap").unwrap(), "not supported yet: acts as inline");
+        assert!(Config::from_toml_with("", &o("sideways")).is_err(), "a bad value is an error");
+        assert!(!Config::default().stream_config().unwrap().urgent_oob);
+    }
+
+    #[test]
+    fn smtp_url_schemes_and_force_filestore() {
+        let o = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let (c, ignored) = Config::from_toml_with(
+            "[files]\nforce_filestore = true\n",
+            &[
+                o("app-layer.protocols.smtp.mime.extract-urls-schemes", "http, https,ftp"),
+                o("app-layer.protocols.smtp.mime.log-url-scheme", "yes"),
+            ],
+        )
+        .unwrap();
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert!(c.outputs.smtp_log_url_scheme);
+        assert!(c.files_config().force_store);
+        let a = c.app_config();
+        assert_eq!(a.smtp.mime.url_schemes, [b"http://".to_vec(), b"https://".to_vec(), b"ftp://".to_vec()]);
+        let c = Config::from_toml("[app.smtp]\nurl_schemes = [\"ftp\"]\n").unwrap();
+        assert_eq!(c.app_config().smtp.mime.url_schemes, [b"ftp://".to_vec()]);
+        // Unset: the parser's default list, and no forced store.
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.app_config().smtp.mime.url_schemes, sekimori_app::AppConfig::default().smtp.mime.url_schemes);
+        assert!(!c.files_config().force_store && !c.outputs.smtp_log_url_scheme);
+        let a = c.app_config();
+        assert!(a.smtp.decode_mime && !a.smtp.raw_extraction);
+        let (c, ignored) = Config::from_toml_with(
+            "",
+            &[
+                o("app-layer.protocols.smtp.mime.decode-mime", "no"),
+                o("app-layer.protocols.smtp.raw-extraction", "yes"),
+            ],
+        )
+        .unwrap();
+        assert!(ignored.is_empty(), "{ignored:?}");
+        let a = c.app_config();
+        assert!(!a.smtp.decode_mime && a.smtp.raw_extraction);
     }
 
     #[test]

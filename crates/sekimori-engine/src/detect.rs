@@ -6,7 +6,7 @@ use sekimori_app::{AppTx, FlowCtx, HttpTx, TlsTx, TxStage};
 use sekimori_capture::Timestamp;
 use sekimori_detect::{
     Alert, Buffers, DeferredAlert, DetectEngine, FileFacts, FlowFacts, FlowState, PacketInfo,
-    Scope, Scratch,
+    RuleId, Scope, Scratch,
 };
 use sekimori_files::TrackedFile;
 use sekimori_eve::dns::write_alert_dns_fields;
@@ -45,6 +45,29 @@ pub(crate) struct Signatures {
     /// A pass rule acting on the flow matched since the engine last took it: the flow is
     /// passed (not inspected any more; its `flow` record says `action: pass`).
     pub passed_flow: bool,
+    /// Which evidence fields (payload, packet) alerts carry.
+    pub evidence_out: EvidenceOut,
+    needs_stream: bool,
+    /// `filestore` rules that matched since the caller last took them.
+    pub filestore_requests: Vec<FilestoreRequest>,
+    /// Some rule has `filestore`.
+    has_filestore: bool,
+    /// Matching memory of [`Signatures::stores_at_open`], apart from the real one so that the
+    /// look-ahead leaves no trace (thresholds, xbits).
+    probe: Scratch,
+}
+
+/// What a packet inspection knows besides the payload: the stream engine's events on the
+/// packet and the captured packet itself (for the alert's `packet` field).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PacketExtra<'a> {
+    pub stream_events: &'a [&'static str],
+    pub packet: Option<&'a [u8]>,
+    pub linktype: u32,
+    /// The payload went into the TCP stream: the stream rules inspect it there.
+    pub in_stream: bool,
+    /// The IP header with its options / extension headers (`ipv4.hdr`, `ipv6.hdr`).
+    pub ip_header: Option<&'a [u8]>,
 }
 
 /// A drop or reject rule that matched in IPS mode: the packet (and its flow) is dropped, and
@@ -64,6 +87,22 @@ pub(crate) struct RuleDrop {
     pub signature: String,
     pub category: String,
     pub severity: u8,
+}
+
+/// A `filestore` rule matched: what it asks to store (see [`Signatures::filestore_requests`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FilestoreRequest {
+    /// The transaction the match was on.
+    pub tx_id: u64,
+    /// The direction of the match.
+    pub dir: Direction,
+    /// The match was on one file (file keywords), which the default scope stores.
+    pub on_file: bool,
+    /// `filestore` direction as written (`request`, `to_server`, `response`, `to_client`,
+    /// `both`), when given.
+    pub direction: Option<String>,
+    /// `filestore` scope as written (`file`, `tx`, `ssn`, `flow`), when given.
+    pub scope: Option<String>,
 }
 
 /// What loading the rule files gave.
@@ -124,7 +163,6 @@ impl Signatures {
         }
         Loaded {
             sigs: Signatures {
-                engine,
                 classes,
                 scratch: Scratch::new(),
                 text: Vec::new(),
@@ -132,9 +170,33 @@ impl Signatures {
                 ips: false,
                 dropped: None,
                 passed_flow: false,
+                evidence_out: EvidenceOut::default(),
+                needs_stream: engine.needs_stream(),
+                filestore_requests: Vec::new(),
+                has_filestore: (0..engine.len() as RuleId).any(|id| engine.meta(id).is_some_and(|m| m.filestore)),
+                probe: Scratch::new(),
+                engine,
             },
             warnings,
         }
+    }
+
+    /// Whether a `filestore` rule matches file `f` as it opens, on what is known then (its name,
+    /// `filename`/`fileext`), as Suricata matches such rules at open. Such a file is then kept
+    /// whole rather than cut at the HTTP body limit (Suricata lifts the limit for it). Nothing
+    /// is written and no flow state changes; the rule alerts when the file is inspected.
+    pub(crate) fn stores_at_open(&mut self, flow: &FlowCtx<'_>, f: &sekimori_app::FileOpen<'_>) -> bool {
+        if !self.has_filestore {
+            return false;
+        }
+        let mut info = tx_info(flow.src, flow.dst, flow.sport, flow.dport, flow.proto, flow.ts);
+        info.app_proto = rule_proto(f.proto.name());
+        info.flow = Some(flow_facts(f.dir, true));
+        let mut bufs = Buffers::new(Scope::Transaction);
+        bufs.add(Buffer::FileName, f.name);
+        bufs.file = Some(FileFacts { name: f.name, magic: None, size: 0, md5: None, sha1: None, sha256: None });
+        let alerts = self.engine.inspect(&info, &bufs, None, &mut self.probe);
+        alerts.iter().any(|a| self.engine.meta(a.rule).is_some_and(|m| m.filestore))
     }
 
     /// Number of rules in use.
@@ -157,13 +219,18 @@ impl Signatures {
             app,
             dir,
             ip_proto,
+            evidence,
+            files,
+            extra,
         } = *cx;
+        let ev_out = self.evidence_out;
         let mut any = false;
         for a in alerts {
             let Some(meta) = self.engine.meta(a.rule) else {
                 continue;
             };
-            if a.action == Action::Pass {
+            // Pass rules do not alert; nor do config rules (their `config:` was applied).
+            if matches!(a.action, Action::Pass | Action::Config) {
                 continue;
             }
             let category = meta
@@ -208,9 +275,16 @@ impl Signatures {
             any = true;
             self.alerts += 1;
             let pkt_src = if header.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" };
+            let alert_flow = out.alerts.flow;
             out.alerts.emit(out.eve, &header, Some(pkt_src), tx_id, &fields, |o| {
                 if let (Some(p), Some(obj)) = (app_proto, app) {
                     o.raw(p, obj);
+                }
+                for (k, obj) in extra {
+                    o.raw(k, obj);
+                }
+                if let Some(f) = files {
+                    o.raw("files", f);
                 }
                 if let Some(p) = app_proto {
                     o.str("app_proto", p);
@@ -218,13 +292,22 @@ impl Signatures {
                 if let Some(d) = dir {
                     o.str("direction", if d == Direction::ToServer { "to_server" } else { "to_client" });
                 }
+                if let Some(f) = alert_flow.as_ref() {
+                    sekimori_eve::write_alert_flow(o, f);
+                }
+                if let Some(ev) = evidence.as_ref().filter(|_| ev_out.any()) {
+                    write_evidence(o, ev_out, ev);
+                }
             });
         }
         any
     }
 
     /// Inspects one packet's payload, and reports the transaction alerts that were waiting for
-    /// this packet (see [`DeferredAlert`]). Returns true when an alert was written.
+    /// this packet (see [`DeferredAlert`]); `extra` brings the stream engine's events on the
+    /// packet (`stream-event`), whether its data went into the stream, and the captured packet
+    /// for the alert's evidence fields. Returns true when an alert was written.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn packet(
         &mut self,
         out: &mut Out<'_>,
@@ -233,12 +316,16 @@ impl Signatures {
         payload: &[u8],
         mut flow: Option<&mut FlowState>,
         app_proto: Option<&str>,
+        extra: &PacketExtra<'_>,
     ) -> bool {
         let mut any = false;
         if let Some(fs) = flow.as_deref_mut()
             && fs.first_ts.is_none()
         {
             fs.first_ts = Some(info.ts);
+        }
+        if flow.is_some() {
+            self.refresh_vars(out.eve, flow.as_deref());
         }
         if let (Some(fs), Some(ff)) = (flow.as_deref_mut(), info.flow)
             && !fs.deferred.is_empty()
@@ -260,11 +347,21 @@ impl Signatures {
         if flow.as_deref().is_some_and(|fs| fs.passed) {
             return any;
         }
-        let bufs = Buffers::packet(payload);
+        let mut bufs = Buffers::packet(payload);
+        bufs.stream_events.extend_from_slice(extra.stream_events);
+        bufs.in_stream = extra.in_stream;
+        if let Some(h) = extra.ip_header {
+            match info.ip_version {
+                4 => bufs.add(Buffer::Ipv4Hdr, h),
+                6 => bufs.add(Buffer::Ipv6Hdr, h),
+                _ => &mut bufs,
+            };
+        }
         let alerts = self
             .engine
             .inspect(info, &bufs, flow.as_deref_mut(), &mut self.scratch)
             .to_vec();
+        self.refresh_vars(out.eve, flow.as_deref());
         self.note_pass(&alerts, info.ip_proto, flow);
         let cx = AlertCx {
             tx_id: None,
@@ -272,8 +369,111 @@ impl Signatures {
             app: None,
             dir: info.flow.map(|f| f.direction),
             ip_proto: info.ip_proto,
+            evidence: Some(Evidence {
+                payload,
+                stream: false,
+                packet: extra.packet,
+                linktype: extra.linktype,
+            }),
+            files: None,
+            extra: &[],
         };
         any | self.write(out, header, &alerts, &cx)
+    }
+
+    /// Whether any rule inspects raw stream data (`tcp-stream`, `flow:only_stream`): only
+    /// then is reassembled data kept for [`Signatures::stream`].
+    pub(crate) fn needs_stream(&self) -> bool {
+        self.needs_stream
+    }
+
+    /// Inspects reassembled stream data with the rules that need the stream (Suricata's raw
+    /// stream inspection): `chunks` are the contiguous pieces (holes split them) with their
+    /// stream offsets (absolute `offset`/`depth` count from the stream's start), each rule
+    /// alerts once; `shown` is the alert's payload (the data with its holes marked).
+    /// Returns true when an alert was written.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn stream<'c>(
+        &mut self,
+        out: &mut Out<'_>,
+        header: Header<'_>,
+        info: &PacketInfo,
+        chunks: impl Iterator<Item = (u64, &'c [u8])>,
+        shown: &[u8],
+        mut flow: Option<&mut FlowState>,
+        app_proto: Option<&str>,
+        extra: &PacketExtra<'_>,
+    ) -> bool {
+        if flow.as_deref().is_some_and(|fs| fs.passed) {
+            return false;
+        }
+        let mut alerts: Vec<Alert> = Vec::new();
+        for (off, c) in chunks {
+            let mut bufs = Buffers::new(Scope::Packet);
+            bufs.stream = Some(c);
+            bufs.stream_offset = off;
+            bufs.stream_only = true;
+            let got = self
+                .engine
+                .inspect(info, &bufs, flow.as_deref_mut(), &mut self.scratch);
+            for a in got {
+                if !alerts.iter().any(|b| b.rule == a.rule) {
+                    alerts.push(*a);
+                }
+            }
+        }
+        if alerts.is_empty() {
+            return false;
+        }
+        alerts.sort_by_key(|a| a.rule);
+        self.refresh_vars(out.eve, flow.as_deref());
+        self.note_pass(&alerts, info.ip_proto, flow);
+        let cx = AlertCx {
+            tx_id: None,
+            app_proto,
+            app: None,
+            dir: info.flow.map(|f| f.direction),
+            ip_proto: info.ip_proto,
+            evidence: Some(Evidence {
+                payload: shown,
+                stream: true,
+                packet: extra.packet,
+                linktype: extra.linktype,
+            }),
+            files: None,
+            extra: &[],
+        };
+        self.write(out, header, &alerts, &cx)
+    }
+
+    /// Suricata 7's conditional logging: a matching rule with `config: logging disable, type
+    /// tx` switches off the records of transaction `tx_id` (`scope tx`) or of every
+    /// transaction of the flow from now on (`scope flow`).
+    fn apply_config(&self, alerts: &[Alert], tx_id: u64, flow: Option<&mut FlowState>) {
+        let Some(fs) = flow else { return };
+        for a in alerts {
+            match self.engine.meta(a.rule).and_then(|m| m.config) {
+                Some(c) if c.scope == sekimori_rules::ConfigScope::Flow => fs.log_disabled = true,
+                Some(_) if !fs.tx_log_disabled.contains(&tx_id) => fs.tx_log_disabled.push(tx_id),
+                _ => {}
+            }
+        }
+    }
+
+    /// The flow's variables as EVE members (`traffic`, `metadata`), empty when no flowbit is set.
+    pub(crate) fn flow_vars(&self, state: &FlowState) -> Vec<u8> {
+        let mut out = Vec::new();
+        sekimori_eve::flow_vars_members(&mut out, self.engine.flowbits_set(state));
+        out
+    }
+
+    /// Tells the EVE writer the flow's variables as they are after an inspection, for the
+    /// records written next (alerts included).
+    fn refresh_vars(&self, eve: &mut EveWriter, state: Option<&FlowState>) {
+        match state {
+            Some(fs) => eve.set_flow_vars(&self.flow_vars(fs)),
+            None => eve.set_flow_vars(&[]),
+        }
     }
 
     /// A pass rule acting on the flow among `alerts` passes the flow: no more inspection.
@@ -307,6 +507,9 @@ impl Signatures {
                 app: d.app_object.as_deref(),
                 dir: Some(d.dir),
                 ip_proto: 6,
+                evidence: None,
+                files: d.files.as_deref(),
+                extra: &d.extra_objects,
             };
             any |= self.write(out, header, &[d.alert], &cx);
         }
@@ -332,6 +535,14 @@ impl Signatures {
     /// `filesize`, `filemd5`/`filesha1`/`filesha256`, and the `file.name` buffer); alerts are
     /// written now with `header`, on the file's transaction and direction. Returns whether an
     /// alert was written and the sids of the matching `filestore` rules (`fileinfo.sid`).
+    /// `app` is the transaction's app-layer object for the alert; `files` gives the alert's
+    /// `files` array, told the sids of the `filestore` rules that matched (the file is being
+    /// stored when there are any).
+    /// `filestore` matches with a transaction or flow scope are queued in
+    /// [`Signatures::filestore_requests`]. With `defer` (and a flow state) the alerts wait in
+    /// the flow's state like transaction alerts (see [`DeferredAlert`]) instead of being
+    /// written now.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn inspect_file(
         &mut self,
         out: &mut Out<'_>,
@@ -340,6 +551,9 @@ impl Signatures {
         file: &TrackedFile,
         data: Option<&[u8]>,
         mut state: Option<&mut FlowState>,
+        app: Option<&[u8]>,
+        files: &dyn Fn(&[u32]) -> Option<Vec<u8>>,
+        defer: bool,
     ) -> (bool, Vec<u32>) {
         if state.as_deref().is_some_and(|s| s.passed) {
             return (false, Vec::new());
@@ -365,19 +579,55 @@ impl Signatures {
             .engine
             .inspect(&info, &bufs, state.as_deref_mut(), &mut self.scratch)
             .to_vec();
-        self.note_pass(&alerts, flow.proto, state);
+        self.refresh_vars(out.eve, state.as_deref());
+        self.note_pass(&alerts, flow.proto, state.as_deref_mut());
         let sids: Vec<u32> = alerts
             .iter()
             .filter_map(|a| self.engine.meta(a.rule).filter(|m| m.filestore).map(|m| m.sid))
             .collect();
+        self.queue_filestore(&alerts, file.tx_id, file.dir, true);
+        let files = files(&sids);
+        if defer && let Some(s) = state.as_mut() {
+            s.deferred.extend(alerts.iter().map(|&alert| DeferredAlert {
+                alert,
+                dir: file.dir,
+                acked: false,
+                tx_id: file.tx_id,
+                app_proto: proto,
+                app_object: app.map(<[u8]>::to_vec),
+                extra_objects: Vec::new(),
+                files: files.clone(),
+            }));
+            return (false, sids);
+        }
         let cx = AlertCx {
             tx_id: Some(file.tx_id),
             app_proto: Some(proto),
-            app: None,
+            app,
             dir: Some(file.dir),
             ip_proto: flow.proto,
+            evidence: None,
+            files: files.as_deref(),
+            extra: &[],
         };
         (self.write(out, header, &alerts, &cx), sids)
+    }
+
+    /// Queues the `filestore` requests of the `filestore` rules among `alerts` (matched on
+    /// transaction `tx_id` in direction `dir`; `on_file`: the match was on one file).
+    fn queue_filestore(&mut self, alerts: &[Alert], tx_id: u64, dir: Direction, on_file: bool) {
+        for a in alerts {
+            let Some(m) = self.engine.meta(a.rule).filter(|m| m.filestore) else {
+                continue;
+            };
+            self.filestore_requests.push(FilestoreRequest {
+                tx_id,
+                dir,
+                on_file,
+                direction: m.filestore_opts.0.clone(),
+                scope: m.filestore_opts.1.clone(),
+            });
+        }
     }
 
     /// Inspects a transaction with its sticky buffers, as Suricata does per side: HTTP's
@@ -387,6 +637,8 @@ impl Signatures {
     /// A rule alerts once per transaction. With `immediate` (UDP, flow end) the alerts are
     /// written now with `header`; otherwise they wait in the flow's state for the packet
     /// Suricata reports them on (see [`DeferredAlert`]). Returns true when an alert was written.
+    /// `files` gives the alert's `files` array for a direction (the transaction's files that
+    /// way), when it has any.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn inspect_tx(
         &mut self,
@@ -398,15 +650,31 @@ impl Signatures {
         stage: TxStage,
         immediate: bool,
         mut state: Option<&mut FlowState>,
+        files: &dyn Fn(Direction) -> Option<Vec<u8>>,
     ) -> bool {
         let (tx_id, proto) = match tx {
             AppTx::Http(h) => (h.tx_id, "http"),
             AppTx::Dns(d) if d.is_request() || d.is_response() => (d.tx_id, "dns"),
             AppTx::Tls(t) => (t.tx_id, "tls"),
+            AppTx::Smb(m) => (m.tx_id, "smb"),
+            AppTx::Quic(q) => (q.tx_id, "quic"),
             _ => return false,
         };
+        if state.is_some() {
+            self.refresh_vars(out.eve, state.as_deref());
+        }
         if state.as_deref().is_some_and(|s| s.passed) {
             return false;
+        }
+        // Alerts waiting for their packet show the transaction as it is when they are written
+        // (Suricata logs the transaction at output time): refresh their object at every stage.
+        if let Some(s) = state.as_deref_mut()
+            && s.deferred.iter().any(|d| d.tx_id == tx_id && d.app_proto == proto)
+        {
+            let obj = app_json(tx);
+            for d in s.deferred.iter_mut().filter(|d| d.tx_id == tx_id && d.app_proto == proto) {
+                d.app_object = Some(obj.clone());
+            }
         }
         let request_done = state
             .as_deref()
@@ -419,6 +687,13 @@ impl Signatures {
             }
             (AppTx::Dns(d), TxStage::Complete) if d.is_response() => &[Direction::ToClient],
             (AppTx::Dns(_), TxStage::Complete) => &[Direction::ToServer],
+            // `smb.share` / `smb.named_pipe` are request-side buffers.
+            (AppTx::Smb(_), TxStage::Complete) => &[Direction::ToServer],
+            // A QUIC hello is inspected on the side that sent it.
+            (AppTx::Quic(q), TxStage::Complete) if q.dir == Some(Direction::ToClient) => {
+                &[Direction::ToClient]
+            }
+            (AppTx::Quic(_), TxStage::Complete) => &[Direction::ToServer],
             _ => return false,
         };
         if header.pcap_cnt.is_none()
@@ -441,6 +716,10 @@ impl Signatures {
             match tx {
                 AppTx::Http(h) => http_buffers(h, dir, &mut text, &mut bufs),
                 AppTx::Dns(d) => {
+                    // Over UDP the datagram that created the transaction is the packet.
+                    if !d.raw.is_empty() {
+                        bufs.packet = Some(&d.raw);
+                    }
                     bufs.dns_opcode = Some(d.message.header.opcode());
                     bufs.app_events.extend(dns_events.iter().map(String::as_str));
                     // `dns.query` is the request's (as Suricata 7).
@@ -451,6 +730,8 @@ impl Signatures {
                     }
                 }
                 AppTx::Tls(t) => tls_buffers(t, dir, &mut bufs),
+                AppTx::Smb(m) => smb_buffers(m, &mut bufs),
+                AppTx::Quic(q) => quic_buffers(q, &mut bufs),
                 _ => {}
             }
             if bufs.sticky().is_empty()
@@ -466,7 +747,9 @@ impl Signatures {
                 .engine
                 .inspect(&info, &bufs, state.as_deref_mut(), &mut self.scratch)
                 .to_vec();
+            self.refresh_vars(out.eve, state.as_deref());
             self.note_pass(&alerts, flow.proto, state.as_deref_mut());
+            self.apply_config(&alerts, tx_id, state.as_deref_mut());
             let fired = match state.as_deref_mut() {
                 Some(s) => &mut s.tx_fired,
                 None => &mut local_fired,
@@ -479,7 +762,9 @@ impl Signatures {
             if alerts.is_empty() {
                 continue;
             }
+            self.queue_filestore(&alerts, tx_id, dir, false);
             let obj = app_object.get_or_insert_with(|| app_json(tx)).clone();
+            let tx_files = files(dir);
             if immediate || state.is_none() {
                 let cx = AlertCx {
                     tx_id: Some(tx_id),
@@ -487,8 +772,19 @@ impl Signatures {
                     app: Some(&obj),
                     dir: Some(dir),
                     ip_proto: flow.proto,
+                    evidence: None,
+                    files: tx_files.as_deref(),
+                    extra: &[],
                 };
-                any |= self.write(out, header, &alerts, &cx);
+                // Reported on the packet that completed this side: oriented as that packet.
+                let mut h = header;
+                if dir == Direction::ToClient
+                    && let Some(ep) = h.endpoints.as_mut()
+                {
+                    std::mem::swap(&mut ep.src, &mut ep.dst);
+                    std::mem::swap(&mut ep.sport, &mut ep.dport);
+                }
+                any |= self.write(out, h, &alerts, &cx);
             } else if let Some(s) = state.as_deref_mut() {
                 s.deferred
                     .extend(alerts.into_iter().map(|alert| DeferredAlert {
@@ -498,6 +794,8 @@ impl Signatures {
                         tx_id,
                         app_proto: proto,
                         app_object: Some(obj.clone()),
+                        extra_objects: Vec::new(),
+                        files: tx_files.clone(),
                     }));
             }
         }
@@ -539,6 +837,68 @@ struct AlertCx<'x> {
     dir: Option<Direction>,
     /// IP protocol of the packet or flow (decides whether a payload rule's drop takes the flow).
     ip_proto: u8,
+    /// The data the alert is about, for the payload/packet fields.
+    evidence: Option<Evidence<'x>>,
+    /// The alert's `files` array (JSON), when it is about a transaction with files.
+    files: Option<&'x [u8]>,
+    /// More app-layer objects after the main one (SMTP's `email`).
+    extra: &'x [(&'static str, Vec<u8>)],
+}
+
+/// What an alert record shows of the data it matched: Suricata's alert `payload`,
+/// `payload_printable` and `stream` (the packet payload, or the stream data for a match on
+/// the reassembled stream) and `packet`/`packet_info` (the packet as captured).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Evidence<'a> {
+    pub payload: &'a [u8],
+    pub stream: bool,
+    pub packet: Option<&'a [u8]>,
+    pub linktype: u32,
+}
+
+/// Which evidence fields alerts carry (`outputs.eve-log.types.alert.payload`,
+/// `payload-printable`, `packet`, `payload-buffer-size`). All off by default, as Suricata.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct EvidenceOut {
+    pub payload: bool,
+    pub printable: bool,
+    pub packet: bool,
+    /// Largest payload shown (bytes).
+    pub max: usize,
+}
+
+impl EvidenceOut {
+    fn any(self) -> bool {
+        self.payload || self.printable || self.packet
+    }
+}
+
+
+fn write_evidence(o: &mut Obj<'_>, cfg: EvidenceOut, ev: &Evidence<'_>) {
+    let payload = ev.payload.get(..cfg.max.max(1)).unwrap_or(ev.payload);
+    let mut text = String::new();
+    if cfg.payload {
+        text.clear();
+        sekimori_eve::format::push_base64(&mut text, payload);
+        o.str("payload", &text);
+    }
+    if cfg.printable {
+        sekimori_stream::raw::printable(payload, &mut text);
+        o.str("payload_printable", &text);
+    }
+    if cfg.payload || cfg.printable {
+        o.u64("stream", u64::from(ev.stream));
+    }
+    if cfg.packet
+        && let Some(p) = ev.packet
+    {
+        text.clear();
+        sekimori_eve::format::push_base64(&mut text, p);
+        o.str("packet", &text);
+        o.obj("packet_info", |x| {
+            x.u64("linktype", ev.linktype.into());
+        });
+    }
 }
 
 /// The JSON object Suricata embeds in an alert on this transaction.
@@ -550,6 +910,8 @@ fn app_json(tx: &AppTx<'_>) -> Vec<u8> {
             AppTx::Http(h) => write_http_fields(&mut o, h, &HttpLogOptions::default()),
             AppTx::Tls(t) => write_tls_fields(&mut o, t, &TlsLogOptions::default()),
             AppTx::Dns(d) => write_alert_dns_fields(&mut o, d),
+            AppTx::Smb(m) => sekimori_eve::smb::write_smb_fields(&mut o, m),
+            AppTx::Quic(q) => sekimori_eve::quic::write_quic_fields(&mut o, q),
             _ => {}
         }
         o.end();
@@ -701,6 +1063,25 @@ fn tls_buffers<'a>(t: &'a TlsTx, dir: Direction, bufs: &mut Buffers<'a>) {
         }
     };
     add(Buffer::TlsSni, t.sni());
+    // `tls.random*` and `tls.certs`: this side's hello random and certificate chain.
+    let random = if dir == Direction::ToClient {
+        t.server_hello.as_ref().map(|h| h.random.as_slice())
+    } else {
+        t.client_hello.as_ref().map(|h| h.random.as_slice())
+    };
+    if let Some(r) = random.filter(|r| r.len() == 32) {
+        add(Buffer::TlsRandom, Some(r));
+        add(Buffer::TlsRandomTime, r.get(..4));
+        add(Buffer::TlsRandomBytes, r.get(4..));
+    }
+    let chain = if dir == Direction::ToClient {
+        &t.server_chain
+    } else {
+        &t.client_chain
+    };
+    for c in chain {
+        add(Buffer::TlsCerts, Some(c.as_slice()));
+    }
     add(Buffer::Ja3Hash, t.ja3_hash.as_deref().map(str::as_bytes));
     add(Buffer::Ja3String, t.ja3.as_deref().map(str::as_bytes));
     if dir == Direction::ToClient {
@@ -717,6 +1098,34 @@ fn tls_buffers<'a>(t: &'a TlsTx, dir: Direction, bufs: &mut Buffers<'a>) {
         add(Buffer::TlsCertIssuer, Some(c.issuer.as_bytes()));
         add(Buffer::TlsCertSerial, Some(c.serial.as_bytes()));
         add(Buffer::TlsCertFingerprint, Some(c.fingerprint.as_bytes()));
+    }
+}
+
+/// The `ja3.*` / `ja3s.*` buffers of a QUIC hello.
+fn quic_buffers<'a>(q: &'a sekimori_app::QuicTx, bufs: &mut Buffers<'a>) {
+    for (b, v) in [
+        (Buffer::Ja3Hash, &q.ja3_hash),
+        (Buffer::Ja3String, &q.ja3),
+        (Buffer::Ja3sHash, &q.ja3s_hash),
+        (Buffer::Ja3sString, &q.ja3s),
+    ] {
+        if let Some(v) = v {
+            bufs.add(b, v.as_bytes());
+        }
+    }
+}
+
+/// The SMB buffers of a TREE_CONNECT transaction: `smb.share` for a disk or print share,
+/// `smb.named_pipe` for a pipe (share type 2), as Suricata splits them.
+fn smb_buffers<'a>(m: &'a sekimori_app::SmbTx, bufs: &mut Buffers<'a>) {
+    const TREE_CONNECT: u16 = 3;
+    if m.command != TREE_CONNECT || m.share.is_empty() {
+        return;
+    }
+    if m.share_type == Some(2) {
+        bufs.add(Buffer::SmbNamedPipe, &m.share);
+    } else {
+        bufs.add(Buffer::SmbShare, &m.share);
     }
 }
 
@@ -759,6 +1168,7 @@ pub(crate) fn tx_info(
         flow: Some(flow_facts(Direction::ToServer, true)),
         app_proto: None,
         anomalies: Default::default(),
+        stream_size: None,
     }
 }
 
@@ -910,7 +1320,7 @@ mod tests {
             endpoints: None,
         };
         let before = sigs.alerts;
-        sigs.packet(&mut Out { eve: &mut eve, alerts: &mut alerts }, header, &info, payload, Some(fs), None);
+        sigs.packet(&mut Out { eve: &mut eve, alerts: &mut alerts }, header, &info, payload, Some(fs), None, &PacketExtra::default());
         (sigs.alerts - before) as usize
     }
 

@@ -1,8 +1,8 @@
 //! The per-packet pipeline and the end-of-run flush.
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, InlineMode};
 use crate::app::{EveApp, Fanout, Layers, ctx as app_ctx};
-use crate::detect::{Out, Signatures, flow_facts, rule_proto};
+use crate::detect::{EvidenceOut, Out, PacketExtra, Signatures, flow_facts, rule_proto};
 use crate::dlp::DlpLayer;
 use crate::alerts::{AlertAction, AlertFields, AlertOut};
 use crate::inspect::InspectLayer;
@@ -23,7 +23,7 @@ use sekimori_eve::{
     write_anomaly, write_flow,
 };
 use sekimori_flow::{Direction, EndedFlow, Flow, FlowAction, FlowState, FlowTable};
-use sekimori_stream::{StreamEngine, TcpSession, TcpState};
+use sekimori_stream::{RawStream, StreamEngine, StreamSink, TcpSession, TcpState};
 use std::path::PathBuf;
 
 /// Errors that stop the engine from starting or finishing.
@@ -106,6 +106,149 @@ pub struct FlowData {
     app_proto: Option<&'static str>,
     /// The server's name from HTTP Host or TLS SNI (for the behaviour layer).
     server_name: Option<Box<str>>,
+    /// Reassembled data kept for raw stream inspection, per TCP role (client data first).
+    raw: [RawStream; 2],
+    /// The flow was swapped because the protocol layer found it reversed: the layer keeps
+    /// mapping directions itself, so the stream's (swapped) roles reach it flipped back.
+    app_flip: bool,
+}
+
+/// Suricata's default raw-reassembly chunk size (`stream.reassembly.toserver-chunk-size`,
+/// `toclient-chunk-size`): in IDS mode stream rules inspect the data once this much is
+/// waiting; inline, a packet's inspection looks this far back.
+const RAW_CHUNK: u64 = 2560;
+/// Raw bytes kept per direction: a chunk of context or waiting data plus one large delivery.
+const RAW_CAP: usize = 64 * 1024 + 2 * RAW_CHUNK as usize;
+
+/// Sits between the stream engine and the protocol layer: keeps a copy of the reassembled
+/// data for raw stream inspection when `on`, and passes everything on.
+struct RawTap<'a, S> {
+    raw: &'a mut [RawStream; 2],
+    on: bool,
+    /// Hand the protocol layer the other direction (see [`FlowData::app_flip`]).
+    flip: bool,
+    inner: &'a mut S,
+}
+
+impl<S> RawTap<'_, S> {
+    fn app_dir(&self, dir: Direction) -> Direction {
+        if self.flip { dir.reverse() } else { dir }
+    }
+}
+
+impl<S: StreamSink> StreamSink for RawTap<'_, S> {
+    fn on_data(&mut self, dir: Direction, data: &[u8]) {
+        if self.on
+            && let Some(r) = self.raw.get_mut(dir.index())
+        {
+            r.push(data, RAW_CAP);
+        }
+        let d = self.app_dir(dir);
+        self.inner.on_data(d, data);
+    }
+    fn on_gap(&mut self, dir: Direction, len: u64) {
+        if self.on
+            && let Some(r) = self.raw.get_mut(dir.index())
+        {
+            r.gap(len);
+        }
+        let d = self.app_dir(dir);
+        self.inner.on_gap(d, len);
+    }
+    fn on_close(&mut self, dir: Direction) {
+        let d = self.app_dir(dir);
+        self.inner.on_close(d);
+    }
+}
+
+/// What the stream engine said about a TCP packet that the signature layer needs.
+#[derive(Default)]
+struct TcpFacts {
+    /// The packet's TCP role (None without a session).
+    role: Option<Direction>,
+    /// Stream offset of the packet's first payload byte in its role's stream.
+    offset: u64,
+    /// `stream-event` names raised on the packet.
+    events: Vec<&'static str>,
+    /// `stream_size`: (client, server) bytes.
+    size: Option<(u32, u32)>,
+    /// Depth reached in the packet's role, or the session is closing: IDS inspects the raw
+    /// stream now whatever its size (Suricata's raw-reassembly flush conditions).
+    flush_raw: bool,
+    /// The payload went into the stream (Suricata's `PKT_STREAM_ADD`).
+    in_stream: bool,
+    /// Stream offset of the raw copy's offset 0 (the copy may start after the stream did).
+    raw_base: u64,
+}
+
+/// Suricata's exception policies (`stream.midstream-policy`): what an IPS does when the
+/// stream engine meets a condition it cannot handle as configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExceptionPolicy {
+    /// Carry on (the default; always in IDS mode).
+    Ignore,
+    /// Drop this packet and every later one of its flow.
+    DropFlow,
+    /// Drop this packet only.
+    DropPacket,
+    /// Drop the flow and answer with a reset.
+    Reject,
+    /// Stop inspecting the flow and let it through.
+    PassFlow,
+    /// Let this packet through uninspected.
+    PassPacket,
+}
+
+impl ExceptionPolicy {
+    fn parse(s: &str) -> Option<ExceptionPolicy> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "ignore" | "" => ExceptionPolicy::Ignore,
+            // `auto` is drop-flow for an IPS (and ignore otherwise, as every policy here).
+            "auto" | "drop-flow" => ExceptionPolicy::DropFlow,
+            "drop-packet" => ExceptionPolicy::DropPacket,
+            "reject" => ExceptionPolicy::Reject,
+            // Bypass is a pass of the flow without a capture bypass here.
+            "pass-flow" | "bypass" => ExceptionPolicy::PassFlow,
+            "pass-packet" => ExceptionPolicy::PassPacket,
+            _ => return None,
+        })
+    }
+}
+
+/// Suricata's raw-reassembly flush on session state: any state past TIME_WAIT in its
+/// numbering (LAST_ACK, CLOSE_WAIT, CLOSING, CLOSED).
+fn raw_flush_state(s: TcpState) -> bool {
+    matches!(s, TcpState::LastAck | TcpState::CloseWait | TcpState::Closing | TcpState::Closed)
+}
+
+/// Stream offset of a packet's first payload byte in role `role`'s stream, as the raw stream
+/// counts it (the raw copy may have started after the stream did).
+fn raw_offset(sess: &TcpSession, raw: &RawStream, role: Direction, seq: u32) -> Option<u64> {
+    let rel = u64::from(seq.wrapping_sub(sess.isn(role)).wrapping_sub(1));
+    let delivered = sess.delivered(role);
+    let base = delivered.checked_sub(raw.end())?;
+    // A sequence number far behind what was delivered (wrapped) is not addressable.
+    rel.checked_sub(base).filter(|o| *o <= delivered.saturating_add(1 << 20))
+}
+
+/// Adjusts a TCP checksum for payload bytes replaced by others of the same length at an even
+/// offset from the TCP header (RFC 1624 incremental update).
+fn checksum_adjust(csum: u16, old: &[u8], new: &[u8]) -> u16 {
+    let words = |b: &[u8]| -> u64 {
+        b.chunks(2)
+            .map(|c| u64::from(u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)])))
+            .sum()
+    };
+    let ones = |b: &[u8]| -> u64 {
+        b.chunks(2)
+            .map(|c| u64::from(!u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)])))
+            .sum()
+    };
+    let mut acc = u64::from(!csum) + ones(old) + words(new);
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    !(acc as u16)
 }
 
 /// Suricata's checksum validation modes.
@@ -164,18 +307,31 @@ pub struct Engine {
     counters: Counters,
     last_ts: Timestamp,
     scratch: Vec<u8>,
+    /// A packet rewritten with the stream's bytes (inline overlaps).
+    rewrite: Vec<u8>,
+    /// `stream.midstream-policy` (IPS only).
+    midstream_policy: ExceptionPolicy,
     stop_after: Stage,
 }
 
 impl Engine {
     /// Builds the pipeline and creates `log_dir/eve.json`.
     pub fn new(opts: EngineOptions) -> Result<Engine, EngineError> {
-        let cfg = opts.config;
+        let mut cfg = opts.config;
         cfg.validate()?;
+        let urgent = cfg.stream.urgent_policy.to_ascii_lowercase();
+        let urgent_warning = matches!(urgent.as_str(), "drop" | "gap").then(|| {
+            format!("stream.reassembly.urgent.policy: {urgent} is not supported yet; urgent data stays in the stream (inline)")
+        });
+        if opts.simulate_ips && cfg.stream.inline == InlineMode::Auto {
+            cfg.stream.inline = InlineMode::Yes;
+        }
         let eve_file = cfg.outputs.eve_filename.clone();
-        let eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
+        let mut eve = EveWriter::create(&opts.log_dir.join(&eve_file))?;
+        eve.set_community_id(cfg.outputs.community_id.then_some(cfg.outputs.community_id_seed));
         let fast = cfg.outputs.fast_log.then(|| opts.log_dir.join(&cfg.outputs.fast_filename));
         let mut engine = Self::with_writer(cfg, eve, eve_file)?;
+        engine.warnings.extend(urgent_warning);
         engine.layers.ips = opts.simulate_ips;
         if let Some(path) = fast {
             engine.layers.alerts = AlertOut::with_fast_log(&path).map_err(|e| EngineError::Output { path, source: e })?;
@@ -184,6 +340,13 @@ impl Engine {
             let mut loaded = Signatures::load(&opts.rule_files, &engine.cfg.vars.home_net, &engine.cfg.detect);
             engine.warnings.extend(loaded.warnings);
             loaded.sigs.ips = opts.simulate_ips;
+            let o = &engine.cfg.outputs;
+            loaded.sigs.evidence_out = EvidenceOut {
+                payload: o.alert_payload,
+                printable: o.alert_payload_printable,
+                packet: o.alert_packet,
+                max: usize::try_from(o.alert_payload_buffer_size).unwrap_or(usize::MAX),
+            };
             engine.layers.sigs = Some(loaded.sigs);
         }
         if opts.state_dir.is_some() || opts.learn {
@@ -230,6 +393,13 @@ impl Engine {
             }
         };
         let home = home_net(&cfg)?;
+        let midstream_policy = ExceptionPolicy::parse(&cfg.stream.midstream_policy).ok_or_else(|| {
+            ConfigError::Value {
+                key: "stream.midstream_policy".into(),
+                value: cfg.stream.midstream_policy.clone(),
+                reason: "expected ignore, auto, drop-flow, drop-packet, reject, pass-flow, pass-packet or bypass".into(),
+            }
+        })?;
         Ok(Engine {
             defrag: Defragmenter::new(cfg.defrag_config()?).map_err(|e| ConfigError::Value {
                 key: "defrag".into(),
@@ -288,6 +458,8 @@ impl Engine {
             counters: Counters::default(),
             last_ts: Timestamp::default(),
             scratch: Vec::new(),
+            rewrite: Vec::new(),
+            midstream_policy,
             stop_after: Stage::Full,
             cfg,
         })
@@ -406,6 +578,7 @@ impl Engine {
             with_events.anomalies = events;
             self.decode_anomalies(pkt, &with_events);
         }
+        self.inspect_fragment(pkt, d, events);
         if self.scratch.is_empty() {
             return;
         }
@@ -423,6 +596,57 @@ impl Engine {
         self.scratch.clear();
     }
 
+    /// The signatures on a fragment as it came (before reassembly), as Suricata inspects it: a
+    /// packet of its own without a flow and without a decoded transport (an IPv6 fragment's
+    /// protocol is the Fragment header's, 44), with the decoder's and the reassembler's events
+    /// (`decode-event:ipv6.frag_overlap`, ...). Its payload is not inspected: the datagram is,
+    /// once reassembled.
+    fn inspect_fragment(&mut self, pkt: &Packet<'_>, d: &Decoded<'_>, events: sekimori_decode::Anomalies) {
+        let Engine { layers, eve, stop_after, verdict, drop_reason, .. } = self;
+        if *stop_after != Stage::Full {
+            return;
+        }
+        let Layers { sigs: Some(sigs), alerts, .. } = layers else { return };
+        alerts.set_flow::<FlowData>(eve, None);
+        let v6 = matches!(d.ip, Some(sekimori_decode::Ip::V6(_)));
+        let mut info = PacketInfo::from_decoded(d, pkt.ts);
+        for a in events.iter() {
+            if !info.anomalies.contains(a) {
+                info.anomalies.push(a);
+            }
+        }
+        info.tcp = None;
+        info.icmp = None;
+        (info.sport, info.dport) = (0, 0);
+        let mut endpoints = packet_endpoints(d);
+        (endpoints.sport, endpoints.dport) = (None, None);
+        if v6 {
+            info.ip_proto = 44;
+            endpoints.proto = 44;
+        }
+        let header = Header {
+            ts: pkt.ts,
+            flow_id: None,
+            pcap_cnt: Some(pkt.pcap_cnt),
+            event_type: "alert",
+            vlan: d.vlans(),
+            endpoints: Some(endpoints),
+        };
+        let extra = PacketExtra {
+            packet: Some(pkt.data),
+            linktype: pkt.linktype.0,
+            ip_header: ip_header_bytes(d),
+            ..PacketExtra::default()
+        };
+        sigs.packet(&mut Out { eve, alerts }, header, &info, &[], None, None, &extra);
+        // A drop rule drops the fragment (IPS); a pass rule has no flow to pass.
+        sigs.passed_flow = false;
+        if sigs.dropped.take().is_some() {
+            *verdict = Verdict::Drop;
+            *drop_reason = Some(DropReason::Rules);
+        }
+    }
+
     /// Flow, stream and app handling of one (possibly reassembled) packet.
     fn packet(&mut self, pkt: &Packet<'_>, d: &Decoded<'_>, pkt_len: u32) {
         let full = self.stop_after == Stage::Full;
@@ -438,6 +662,8 @@ impl Engine {
             eve,
             verdict,
             drop_reason,
+            rewrite,
+            midstream_policy,
             ..
         } = self;
         let checksum_ok = match (*checksums, d.l4) {
@@ -463,6 +689,7 @@ impl Engine {
         let Some(hit) = hit else { return };
         let flow = hit.flow;
         let dir = hit.dir;
+        layers.alerts.set_flow(eve, Some(&*flow));
         // In IPS mode a dropped flow's later packets are dropped unseen, as Suricata does.
         let flow_dropped = layers.ips && flow.action == FlowAction::Drop;
         if flow_dropped {
@@ -471,11 +698,20 @@ impl Engine {
         }
         // A layer's policy (DLP `block_at`) that decided to drop the flow, with its name.
         let mut layer_drop = None;
+        let inline = stream.config().inline;
+        // Raw stream data is kept when a rule inspects it, and inline (where packets are
+        // inspected with the stream's bytes).
+        let raw_on = layers.sigs.as_ref().is_some_and(|s| s.needs_stream() || inline);
+        let ips = layers.ips;
+        let mut tcp_facts = TcpFacts::default();
+        // A session that would start without its handshake while midstream pickup is off.
+        let mut midstream_refused = false;
         match d.l4 {
             _ if !full || flow_dropped => {}
             L4::Tcp(tcp) if checksum_ok && !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
-                let FlowData { tcp: sess, app: app_slot, hook: hook_slot, detect: detect_flow, server_name, .. } = &mut flow.user;
+                let FlowData { tcp: sess, app: app_slot, hook: hook_slot, detect: detect_flow, server_name, raw, app_flip, .. } = &mut flow.user;
+                let flip = *app_flip;
                 let mut out = EveApp {
                     eve,
                     out: &cfg.outputs,
@@ -490,7 +726,40 @@ impl Engine {
                     drop_flow: None,
                 };
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
-                let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut sink);
+                let mut tap = RawTap { raw, on: raw_on, flip, inner: &mut sink };
+                // Past the reassembly depth segments are no longer added to the stream.
+                let depth_before = sess.has_session() && sess.depth_reached(sess.role_of(dir));
+                let res = stream.process(sess, dir, pkt.ts, &tcp, d.payload, &mut tap);
+                if ips
+                    && res.no_session
+                    && !stream.config().midstream
+                    && tcp.flags & sekimori_decode::tcp_flags::RST == 0
+                    && tcp.flags & (sekimori_decode::tcp_flags::SYN | sekimori_decode::tcp_flags::ACK)
+                        != sekimori_decode::tcp_flags::SYN
+                {
+                    midstream_refused = true;
+                }
+                if sess.has_session() {
+                    let role = sess.role_of(dir);
+                    let (c, s) = (Direction::ToServer, Direction::ToClient);
+                    tcp_facts = TcpFacts {
+                        role: Some(role),
+                        offset: raw_offset(sess, &raw[role.index()], role, tcp.seq).unwrap_or(u64::MAX),
+                        raw_base: sess.delivered(role).saturating_sub(raw[role.index()].end()),
+                        events: res.events.iter().map(|e| e.name()).collect(),
+                        size: Some((
+                            sess.next_seq(c).wrapping_sub(sess.isn(c)),
+                            sess.next_seq(s).wrapping_sub(sess.isn(s)),
+                        )),
+                        flush_raw: sess.depth_reached(role) || raw_flush_state(res.state),
+                        in_stream: !d.payload.is_empty()
+                            && !depth_before
+                            && !res.invalid
+                            && !res.retransmission
+                            && !res.no_session
+                            && !res.reuse,
+                    };
+                }
                 let detected = out.detected;
                 flow.alerted |= out.alerted;
                 layer_drop = out.drop_flow;
@@ -500,7 +769,10 @@ impl Engine {
                     if swap {
                         // Detection found the client on the other side: log the flow as it is.
                         flow.swap();
-                        flow.user.tcp.reverse_roles();
+                        flow.user.tcp.swap_directions();
+                        flow.user.raw.swap(0, 1);
+                        flow.user.app_flip = !flow.user.app_flip;
+                        tcp_facts.role = tcp_facts.role.map(Direction::reverse);
                     }
                 }
                 if !res.events.is_empty() {
@@ -525,7 +797,9 @@ impl Engine {
                     }
                 }
             }
-            L4::Udp(_) if checksum_ok && !hit.icmp_error => {
+            // A bad UDP checksum does not keep a datagram from the app layer (Suricata checks
+            // UDP checksums only for the `udpv4-csum` keywords; offloaded captures rely on it).
+            L4::Udp(_) if !hit.icmp_error => {
                 let info = flow_info(flow, pkt.ts);
                 let FlowData { app: app_slot, hook: hook_slot, detect: detect_flow, server_name, .. } = &mut flow.user;
                 let mut out = EveApp {
@@ -559,14 +833,37 @@ impl Engine {
             *verdict = Verdict::Drop;
             *drop_reason = Some(DropReason::Layer(layer));
         }
+        // Suricata's midstream exception policy (IPS): the packet, and with a flow policy the
+        // rest of the flow, goes with the reason `stream midstream`.
+        let midstream_skip = midstream_refused && *midstream_policy != ExceptionPolicy::Ignore;
+        if midstream_refused {
+            const WHY: DropReason = DropReason::Layer("stream midstream");
+            match *midstream_policy {
+                ExceptionPolicy::Ignore => {}
+                ExceptionPolicy::DropFlow | ExceptionPolicy::Reject => {
+                    flow.action = FlowAction::Drop;
+                    *verdict = if *midstream_policy == ExceptionPolicy::Reject { Verdict::Reject } else { Verdict::Drop };
+                    *drop_reason = Some(WHY);
+                }
+                ExceptionPolicy::DropPacket => {
+                    *verdict = Verdict::Drop;
+                    *drop_reason = Some(WHY);
+                }
+                ExceptionPolicy::PassFlow => flow.action = FlowAction::Pass,
+                ExceptionPolicy::PassPacket => {}
+            }
+        }
         if full
             && !hit.icmp_error
             && !flow_dropped
+            && !midstream_skip
             && let Layers { sigs: Some(sigs), alerts, .. } = &mut *layers
         {
+            alerts.set_flow(eve, Some(&*flow));
             let mut info = PacketInfo::from_decoded(d, pkt.ts);
             info.flow = Some(flow_facts(dir, flow.state != FlowState::New));
             info.app_proto = flow.app_proto.and_then(rule_proto);
+            info.stream_size = tcp_facts.size;
             let header = Header {
                 ts: pkt.ts,
                 flow_id: Some(flow.id()),
@@ -575,9 +872,89 @@ impl Engine {
                 vlan: d.vlans(),
                 endpoints: Some(packet_endpoints(d)),
             };
-            let state = flow.user.detect.get_or_insert_with(DetectFlow::new);
-            if sigs.packet(&mut Out { eve, alerts }, header, &info, d.payload, Some(state), flow.app_proto) {
+            let FlowData { detect, raw, .. } = &mut flow.user;
+            let state = detect.get_or_insert_with(DetectFlow::new);
+            let role_raw = tcp_facts.role.and_then(|r| raw.get_mut(r.index()));
+            // Inline, a packet is inspected (and shown) with the bytes the stream holds for
+            // its range: a retransmission cannot slip different data past the rules.
+            let mut payload = d.payload;
+            // A datagram reassembled from fragments is shown whole, as raw IP (Suricata's
+            // linktypes 228 for IPv4, 229 for IPv6).
+            let reassembled = !std::ptr::eq(d.data.as_ptr(), pkt.data.as_ptr());
+            let mut packet_bytes = if reassembled { d.data } else { pkt.data };
+            let linktype = match (reassembled, d.ip) {
+                (false, _) => pkt.linktype.0,
+                (true, Some(sekimori_decode::Ip::V6(_))) => 229,
+                (true, _) => 228,
+            };
+            if inline
+                && !payload.is_empty()
+                && let Some(r) = role_raw.as_deref()
+                && let Some(stored) = r.stored(tcp_facts.offset, payload.len())
+                && stored != payload
+            {
+                rewrite.clear();
+                let at = usize::from(d.l4_offset);
+                let hdr = match d.l4 {
+                    L4::Tcp(t) => usize::from(t.header_len),
+                    _ => 0,
+                };
+                if std::ptr::eq(d.data.as_ptr(), pkt.data.as_ptr())
+                    && let Some(csum) = pkt.data.get(at + 16..at + 18)
+                    && pkt.data.get(at + hdr..at + hdr + payload.len()) == Some(payload)
+                {
+                    let old = u16::from_be_bytes([csum[0], csum[1]]);
+                    let new = checksum_adjust(old, payload, stored);
+                    rewrite.extend_from_slice(pkt.data);
+                    if let Some(p) = rewrite.get_mut(at + hdr..at + hdr + payload.len()) {
+                        p.copy_from_slice(stored);
+                    }
+                    if let Some(c) = rewrite.get_mut(at + 16..at + 18) {
+                        c.copy_from_slice(&new.to_be_bytes());
+                    }
+                    packet_bytes = rewrite.as_slice();
+                    payload = rewrite.get(at + hdr..at + hdr + stored.len()).unwrap_or(stored);
+                } else {
+                    payload = stored;
+                }
+            }
+            let extra = PacketExtra {
+                stream_events: &tcp_facts.events,
+                packet: Some(packet_bytes),
+                linktype,
+                in_stream: tcp_facts.in_stream,
+                ip_header: ip_header_bytes(d),
+            };
+            if sigs.packet(&mut Out { eve, alerts }, header, &info, payload, Some(&mut *state), flow.app_proto, &extra) {
                 flow.alerted = true;
+            }
+            // Raw stream inspection by the stream rules: inline, every packet with data looks
+            // at the stream up to its last byte; IDS, the data waiting is inspected once a
+            // chunk of it is there or the stream must be flushed.
+            if sigs.needs_stream()
+                && let Some(r) = role_raw
+            {
+                let mut out = Out { eve, alerts };
+                if inline {
+                    if !d.payload.is_empty()
+                        && let Some(end) = tcp_facts.offset.checked_add(d.payload.len() as u64)
+                        && let Some(w) = r.window(end, RAW_CHUNK as usize)
+                        && sigs.stream(&mut out, header, &info, std::iter::once((end - w.len() as u64 + tcp_facts.raw_base, w)), w, Some(state), flow.app_proto, &extra)
+                    {
+                        flow.alerted = true;
+                    }
+                    // What the windows covered is not inspected again at flow end.
+                    r.mark_inspected();
+                } else if r.pending() > 0 && (r.pending() >= RAW_CHUNK || tcp_facts.flush_raw) {
+                    let mut shown = Vec::new();
+                    r.render_pending(&mut shown);
+                    let base = tcp_facts.raw_base;
+                    let chunks = r.pending_chunks_at().map(|(o, c)| (o.saturating_add(base), c));
+                    if sigs.stream(&mut out, header, &info, chunks, &shown, Some(state), flow.app_proto, &extra) {
+                        flow.alerted = true;
+                    }
+                    r.consume();
+                }
             }
         }
         // A drop or reject rule matched (IPS mode): this packet goes, and the rest of its flow
@@ -632,6 +1009,7 @@ impl Engine {
                 None => write_drop(eve, &header, direction, d, reason, None),
             }
         }
+        layers.alerts.set_flow::<FlowData>(eve, None);
         let mut ended: Vec<EndedFlow<FlowData>> = Vec::new();
         flows.take_ended(|e| ended.push(e));
         for e in ended {
@@ -667,8 +1045,10 @@ impl Engine {
     fn end_flow(&mut self, mut e: EndedFlow<FlowData>) {
         let info = flow_info(&e.flow, e.flow.last());
         let Engine { stream, app, layers, hook, eve, cfg, .. } = self;
+        layers.alerts.set_flow(eve, Some(&e.flow));
         {
-            let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow, server_name } = &mut e.flow.user;
+            let raw_on = layers.sigs.as_ref().is_some_and(Signatures::needs_stream);
+            let FlowData { tcp: sess, app: app_slot, hook: hook_slot, app_proto, detect: detect_flow, server_name, raw, app_flip } = &mut e.flow.user;
             let mut out = EveApp {
                 eve,
                 out: &cfg.outputs,
@@ -684,7 +1064,8 @@ impl Engine {
             };
             if sess.has_session() {
                 let mut sink = Fanout { app, app_slot, hook: hook.as_mut(), hook_slot, info: &info, out: &mut out };
-                stream.flush(sess, &mut sink);
+                let mut tap = RawTap { raw, on: raw_on, flip: *app_flip, inner: &mut sink };
+                stream.flush(sess, &mut tap);
             }
             if let Some(p) = app.on_flow_end(&app_ctx(&info), app_slot, &mut out) {
                 *app_proto = Some(p);
@@ -698,12 +1079,75 @@ impl Engine {
             out.write_closed_files(&app_ctx(&info));
             out.layers.inspect.end_flow(info.id);
             e.flow.alerted |= out.alerted;
-            stream.release(sess);
         }
+        self.raw_at_flow_end(&mut e);
+        self.layers.alerts.set_flow::<FlowData>(&mut self.eve, None);
+        self.stream.release(&mut e.flow.user.tcp);
         if self.eve_type_enabled("flow") {
-            write_flow_record(&mut self.eve, &e);
+            let vars = match (self.layers.sigs.as_ref(), e.flow.user.detect.as_ref()) {
+                (Some(sigs), Some(state)) => sigs.flow_vars(state),
+                _ => Vec::new(),
+            };
+            write_flow_record(&mut self.eve, &e, &vars);
         }
         self.behavior_flow(&e);
+    }
+
+    /// Flow end: the stream rules inspect whatever raw stream data is still waiting, in both
+    /// directions, as Suricata's flow-timeout pseudo packets do (`pkt_src` "stream (flow
+    /// timeout)", the flow's start time).
+    fn raw_at_flow_end(&mut self, e: &mut EndedFlow<FlowData>) {
+        let Engine { layers, eve, .. } = self;
+        let Layers { sigs: Some(sigs), alerts, .. } = layers else { return };
+        let f = &mut e.flow;
+        if !sigs.needs_stream() || !f.user.tcp.has_session() || (sigs.ips && f.action == FlowAction::Drop) {
+            return;
+        }
+        let reversed = f.user.tcp.is_reversed();
+        let app_proto = f.app_proto;
+        let established = f.state != FlowState::New;
+        let (id, start, vlans) = (f.id(), f.start(), f.vlans().to_vec());
+        let (src, dst, sport, dport) = (f.src(), f.dst(), f.sport(), f.dport());
+        let mut shown = Vec::new();
+        for role in [Direction::ToServer, Direction::ToClient] {
+            let FlowData { raw, detect, tcp, .. } = &mut f.user;
+            let Some(r) = raw.get_mut(role.index()) else { continue };
+            if r.pending() == 0 {
+                continue;
+            }
+            // The role's direction in the flow, and that direction's endpoints.
+            let fdir = if reversed { role.reverse() } else { role };
+            let (a, b, pa, pb) = if fdir == Direction::ToServer { (src, dst, sport, dport) } else { (dst, src, dport, sport) };
+            let header = Header {
+                ts: start,
+                flow_id: Some(id),
+                pcap_cnt: None,
+                event_type: "alert",
+                vlan: &vlans,
+                endpoints: Some(Endpoints { src: a, sport: Some(pa), dst: b, dport: Some(pb), proto: 6 }),
+            };
+            let mut info = PacketInfo {
+                ts: start,
+                ip_version: if a.v6 { 6 } else { 4 },
+                src: a,
+                dst: b,
+                sport: pa,
+                dport: pb,
+                ip_proto: 6,
+                ..PacketInfo::default()
+            };
+            info.flow = Some(flow_facts(fdir, established));
+            info.app_proto = app_proto.and_then(rule_proto);
+            r.render_pending(&mut shown);
+            let state = detect.get_or_insert_with(DetectFlow::new);
+            let extra = PacketExtra::default();
+            let base = tcp.delivered(role).saturating_sub(r.end());
+            let chunks = r.pending_chunks_at().map(|(o, c)| (o.saturating_add(base), c));
+            if sigs.stream(&mut Out { eve, alerts }, header, &info, chunks, &shown, Some(state), app_proto, &extra) {
+                f.alerted = true;
+            }
+            r.consume();
+        }
     }
 
     /// Feeds an ended flow to the behaviour layer and writes what it found.
@@ -843,6 +1287,7 @@ impl Engine {
         let aps = *self.app.stats();
         let ts = self.last_ts;
         let (ips, ipsc) = (self.layers.ips, self.ips_counters);
+        let file_store = crate::app::FileStoreStats::of(&self.layers.files);
         self.eve.record("stats", |b| {
             let mut o = Obj::new(b);
             Header {
@@ -854,6 +1299,9 @@ impl Engine {
             o.obj("stats", |s| {
                 if ips {
                     ipsc.write(s);
+                }
+                if let Some(fs) = file_store {
+                    fs.write(s);
                 }
                 s.obj("decoder", |d| {
                     d.u64("pkts", c.packets)
@@ -893,7 +1341,8 @@ impl Engine {
                         .u64("segment_memcap_drop", ss.memcap_drops)
                         .u64("reassembly_gap", ss.gaps)
                         .u64("overlap", ss.overlaps)
-                        .u64("overlap_diff_data", ss.overlaps_different_data);
+                        .u64("overlap_diff_data", ss.overlaps_different_data)
+                        .u64("urgent_oob_data", ss.urgent_oob);
                 });
                 s.obj("app_layer", |a| {
                     a.u64("flows", aps.flows)
@@ -908,6 +1357,19 @@ impl Engine {
                         .u64("parse_errors", aps.parse_errors)
                         .u64("events", aps.events)
                         .u64("tx", aps.txs);
+                    // Suricata's per-protocol counters: flows detected as each protocol...
+                    a.obj("flow", |f| {
+                        f.u64("http", aps.detected_http)
+                            .u64("tls", aps.detected_tls)
+                            .u64("smtp", aps.detected_smtp)
+                            .u64("smb", aps.detected_smb);
+                    });
+                    // ...and transactions its parsers created. A TLS session's single
+                    // transaction exists from the state's creation, so Suricata never counts
+                    // one for TLS (its `app_layer.tx.tls` stays 0).
+                    a.obj("tx", |t| {
+                        t.u64("http", aps.http.txs).u64("tls", 0);
+                    });
                     a.obj("http", |h| {
                         h.u64("requests", aps.http.requests)
                             .u64("responses", aps.http.responses)
@@ -943,6 +1405,17 @@ impl Engine {
 }
 
 /// The endpoints of a decoded IP packet as its EVE records name them (ports only for TCP/UDP).
+/// The IP header of `d` with its options or extension headers (the `ipv4.hdr` / `ipv6.hdr`
+/// buffers).
+fn ip_header_bytes<'a>(d: &Decoded<'a>) -> Option<&'a [u8]> {
+    let len = match d.ip? {
+        sekimori_decode::Ip::V4(h) => usize::from(h.header_len),
+        sekimori_decode::Ip::V6(h) => usize::from(h.header_len),
+    };
+    let start = usize::from(d.l3_offset);
+    d.data.get(start..start.checked_add(len)?)
+}
+
 fn packet_endpoints(d: &Decoded<'_>) -> Endpoints {
     let (sp, dp) = d.ports();
     let has_ports = matches!(d.l4, L4::Tcp(_) | L4::Udp(_));
@@ -996,9 +1469,8 @@ fn flow_info(f: &Flow<FlowData>, ts: Timestamp) -> FlowInfo {
     }
 }
 
-fn write_flow_record(eve: &mut EveWriter, e: &EndedFlow<FlowData>) {
+fn write_flow_record(eve: &mut EveWriter, e: &EndedFlow<FlowData>, vars: &[u8]) {
     let f = &e.flow;
-    let has_ports = matches!(f.proto(), 6 | 17 | 132 | 136);
     // Suricata prints the response type/code only once the other side answered.
     let icmp = f.icmp().map(|i| IcmpTypes {
         icmp_type: i.icmp_type,
@@ -1013,20 +1485,16 @@ fn write_flow_record(eve: &mut EveWriter, e: &EndedFlow<FlowData>) {
             state: s.has_session().then(|| s.state_name()),
             ts_gap: s.had_gap(Direction::ToServer),
             tc_gap: s.had_gap(Direction::ToClient),
-            ts_max_regions: None,
-            tc_max_regions: None,
+            ts_max_regions: s.has_session().then(|| u32::try_from(s.max_regions(Direction::ToServer)).unwrap_or(u32::MAX)),
+            tc_max_regions: s.has_session().then(|| u32::try_from(s.max_regions(Direction::ToClient)).unwrap_or(u32::MAX)),
         }
     });
+    let endpoints = crate::alerts::flow_endpoints(f);
+    let community_id = eve.community_id_of(&endpoints);
     let rec = FlowRecord {
         flow_id: f.id(),
         vlan: f.vlans(),
-        endpoints: Endpoints {
-            src: f.src(),
-            sport: has_ports.then_some(f.sport()),
-            dst: f.dst(),
-            dport: has_ports.then_some(f.dport()),
-            proto: f.proto(),
-        },
+        endpoints,
         icmp,
         app_proto: f.user.app_proto.or(f.app_proto),
         pkts_toserver: f.pkts(Direction::ToServer),
@@ -1039,6 +1507,8 @@ fn write_flow_record(eve: &mut EveWriter, e: &EndedFlow<FlowData>) {
         reason: e.reason.as_str(),
         alerted: f.alerted,
         action: f.action.as_str(),
+        vars,
+        community_id: community_id.as_deref(),
         tcp,
     };
     eve.record("flow", |b| write_flow(b, &rec));

@@ -255,7 +255,7 @@ rule Never { strings: $n = "not-in-any-sample" condition: $n }
             sekimori_files::hex(&sha2::Sha256::digest(&exe))
         };
         std::fs::write(&list, "# empty for now\n").unwrap();
-        let mut i = Inspector::new(&InspectConfig {
+        let i = Inspector::new(&InspectConfig {
             hash_lists: vec![list.clone()],
             ..InspectConfig::default()
         })

@@ -58,6 +58,9 @@ const INSTALLATION_SECTIONS: &[&str] = &[
     "profiling",
 ];
 
+/// libhtp's body limits when the config names none (`HTP_CONFIG_DEFAULT_*_BODY_LIMIT`).
+const LIBHTP_DEFAULT_BODY_LIMIT: u32 = 4096;
+
 /// Reads `path` (with its `include:` files) and translates it.
 pub fn translate_file(path: &Path, outdir: &Path) -> Result<Translation, ConfigError> {
     let doc = load_with_includes(path, 0)?;
@@ -144,6 +147,18 @@ pub fn translate(doc: &Mapping, outdir: &Path) -> Translation {
             _ => flatten(&key, v, &mut t),
         }
     }
+    // A suricata.yaml that leaves libhtp's body limits out gets libhtp's built-in 4 KiB, not
+    // the 100 KiB of the packaged config (which is sekimori's default).
+    for side in ["request", "response"] {
+        let key = format!("app-layer.protocols.http.libhtp.default-config.{side}-body-limit");
+        if !t
+            .sets
+            .iter()
+            .any(|s| s.split_once('=').is_some_and(|(k, _)| k == key))
+        {
+            t.sets.push(format!("{key}={LIBHTP_DEFAULT_BODY_LIMIT}"));
+        }
+    }
     let mut root = toml::Table::new();
     if !outputs.is_empty() {
         root.insert("outputs".into(), toml::Value::Table(outputs));
@@ -157,7 +172,8 @@ pub fn translate(doc: &Mapping, outdir: &Path) -> Translation {
     t
 }
 
-/// Scalars become `--set` pairs; lists are not expressible that way and are reported.
+/// Scalars become `--set` pairs, lists of scalars one comma-separated pair (as Suricata's
+/// `--set` takes them); other lists are not expressible that way and are reported.
 fn flatten(prefix: &str, v: &Yaml, t: &mut Translation) {
     match v {
         Yaml::Mapping(m) => {
@@ -165,7 +181,15 @@ fn flatten(prefix: &str, v: &Yaml, t: &mut Translation) {
                 flatten(&format!("{prefix}.{}", yaml_key(k)), val, t);
             }
         }
-        Yaml::Sequence(_) => t.ignored.push(prefix.to_string()),
+        Yaml::Sequence(items) => {
+            let scalars: Option<Vec<String>> = items.iter().map(yaml_scalar_string).collect();
+            match scalars {
+                Some(list) if !list.is_empty() && list.iter().all(|i| !i.contains(',')) => {
+                    t.sets.push(format!("{prefix}={}", list.join(",")));
+                }
+                _ => t.ignored.push(prefix.to_string()),
+            }
+        }
         Yaml::Null => {}
         Yaml::Tagged(tagged) => flatten(prefix, &tagged.value, t),
         scalar => {
@@ -244,10 +268,16 @@ fn translate_outputs(
                         "filestore".into(),
                         toml::Value::String(dir.to_string_lossy().into_owned()),
                     );
+                    if body.get("force-filestore").and_then(yaml_truthy) == Some(true) {
+                        files.insert("force_filestore".into(), toml::Value::Boolean(true));
+                    }
                     if let Some(bm) = body.as_mapping() {
                         for (bk, _) in bm {
                             let bk = yaml_key(bk);
-                            if !matches!(bk.as_str(), "enabled" | "version" | "dir") {
+                            if !matches!(
+                                bk.as_str(),
+                                "enabled" | "version" | "dir" | "force-filestore"
+                            ) {
                                 t.ignored.push(format!("outputs.file-store.{bk}"));
                             }
                         }
@@ -345,15 +375,74 @@ fn translate_eve(
                                     }
                                 }
                             }
+                        } else if name == "alert"
+                            && matches!(ok.as_str(), "payload" | "payload-printable" | "packet")
+                        {
+                            let key = match ok.as_str() {
+                                "payload" => "alert_payload",
+                                "payload-printable" => "alert_payload_printable",
+                                _ => "alert_packet",
+                            };
+                            if let Some(b) = yaml_truthy(ov) {
+                                outputs.insert(key.into(), toml::Value::Boolean(b));
+                            }
+                        } else if name == "alert" && ok == "payload-buffer-size" {
+                            match yaml_scalar_string(ov).as_deref().and_then(size_bytes) {
+                                Some(n) => {
+                                    outputs.insert(
+                                        "alert_payload_buffer_size".into(),
+                                        toml::Value::Integer(n),
+                                    );
+                                }
+                                None => {
+                                    t.ignored.push(format!("outputs.eve-log.types.{name}.{ok}"))
+                                }
+                            }
+                        } else if name == "http" && ok == "dump-all-headers" {
+                            if let Some(d) = yaml_scalar_string(ov) {
+                                outputs.insert(
+                                    "http_dump_all_headers".into(),
+                                    toml::Value::String(d.to_ascii_lowercase()),
+                                );
+                            }
                         } else if ok != "enabled" {
                             t.ignored.push(format!("outputs.eve-log.types.{name}.{ok}"));
                         }
                     }
                 }
             }
+            "community-id" => match yaml_truthy(v) {
+                Some(b) => {
+                    outputs.insert("community_id".into(), toml::Value::Boolean(b));
+                }
+                None => t.ignored.push("outputs.eve-log.community-id".into()),
+            },
+            "community-id-seed" => {
+                match yaml_scalar_string(v).and_then(|s| s.parse::<u16>().ok()) {
+                    Some(n) => {
+                        outputs.insert("community_id_seed".into(), toml::Value::Integer(n.into()));
+                    }
+                    None => t.ignored.push("outputs.eve-log.community-id-seed".into()),
+                }
+            }
             other => t.ignored.push(format!("outputs.eve-log.{other}")),
         }
     }
+}
+
+/// A Suricata size (`4kb`, `1mb`, `512`) in bytes.
+fn size_bytes(v: &str) -> Option<i64> {
+    let v = v.trim().to_ascii_lowercase();
+    let (num, mult) = if let Some(n) = v.strip_suffix("kb") {
+        (n, 1024)
+    } else if let Some(n) = v.strip_suffix("mb") {
+        (n, 1024 * 1024)
+    } else if let Some(n) = v.strip_suffix("gb") {
+        (n, 1024 * 1024 * 1024)
+    } else {
+        (v.as_str(), 1)
+    };
+    num.trim().parse::<i64>().ok()?.checked_mul(mult)
 }
 
 #[cfg(test)]
@@ -409,15 +498,23 @@ outputs:
             Some("alerts.json")
         );
         assert_eq!(t.eve_filename.as_deref(), Some("alerts.json"));
+        assert_eq!(parsed["outputs"]["alert_payload"].as_bool(), Some(true));
+        assert_eq!(size_bytes("4kb"), Some(4096));
+        assert_eq!(size_bytes("12"), Some(12));
+        assert_eq!(size_bytes("x"), None);
+        assert_eq!(parsed["outputs"]["community_id"].as_bool(), Some(true));
+        assert!(parsed["outputs"].get("community_id_seed").is_none());
         for k in [
-            "outputs.eve-log.community-id",
-            "outputs.eve-log.types.alert.payload",
             "outputs.eve-log.types.files.force-hash",
             "outputs.eve-log.types.drop.flows",
         ] {
             assert!(t.ignored.iter().any(|i| i == k), "{k} in {:?}", t.ignored);
         }
-        assert!(t.sets.is_empty());
+        assert!(
+            t.sets.iter().all(|s| s.contains("-body-limit=4096")),
+            "{:?}",
+            t.sets
+        );
     }
 
     #[test]
@@ -452,14 +549,32 @@ outputs:
         assert_eq!(t.checksum.as_deref(), Some("none"));
         assert_eq!(
             t.sets,
-            ["stream.midstream=true", "stream.reassembly.depth=0"]
+            [
+                "stream.midstream=true",
+                "stream.reassembly.depth=0",
+                "app-layer.protocols.smtp.mime.extract-urls-schemes=http,https",
+                "app-layer.protocols.http.libhtp.default-config.request-body-limit=4096",
+                "app-layer.protocols.http.libhtp.default-config.response-body-limit=4096",
+            ],
+            "libhtp's own 4 KiB body limits when the config names none"
         );
-        assert!(
-            t.ignored
-                .contains(&"app-layer.protocols.smtp.mime.extract-urls-schemes".to_string())
+        let named = tr(
+            "app-layer:\n  protocols:\n    http:\n      libhtp:\n        default-config:\n          response-body-limit: 1mb\n",
         );
+        assert!(named.sets.contains(
+            &"app-layer.protocols.http.libhtp.default-config.response-body-limit=1mb".to_string()
+        ));
         assert!(
-            t.ignored
+            !named
+                .sets
+                .iter()
+                .any(|s| s.ends_with("response-body-limit=4096"))
+        );
+        assert!(t.sets.contains(
+            &"app-layer.protocols.smtp.mime.extract-urls-schemes=http,https".to_string()
+        ));
+        assert!(
+            !t.ignored
                 .contains(&"outputs.file-store.force-filestore".to_string())
         );
         assert!(t.ignored.iter().any(|i| i.contains("no enabled eve-log")));
@@ -468,6 +583,7 @@ outputs:
             parsed["files"]["filestore"].as_str(),
             Some("/out/filestore")
         );
+        assert_eq!(parsed["files"]["force_filestore"].as_bool(), Some(true));
         assert!(
             parsed.get("outputs").is_none(),
             "no eve-log: keep sekimori's types"
@@ -506,7 +622,7 @@ outputs:
         )
         .unwrap();
         let t = translate_file(&dir.path().join("main.yaml"), Path::new("/out")).unwrap();
-        assert_eq!(t.sets, ["stream.midstream=true", "stream.inline=auto"]);
+        assert_eq!(t.sets[..2], ["stream.midstream=true", "stream.inline=auto"]);
         assert_eq!(t.home_net, ["10.0.0.0/8"]);
         std::fs::write(dir.path().join("loop.yaml"), "include: loop.yaml\n").unwrap();
         assert!(translate_file(&dir.path().join("loop.yaml"), Path::new("/out")).is_err());

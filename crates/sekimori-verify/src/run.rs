@@ -591,6 +591,8 @@ fn run_test_inner(opts: &RunOptions, test: &TestDir, outdir: &Path, r: &mut Test
         );
     }
 
+    expose_engine_log(outdir);
+
     if let Some(script) = &spec.pre_check
         && let Err(e) = shell(script, outdir, &test_dir_str, opts.timeout).and_then(|(ok, out)| {
             if ok {
@@ -629,6 +631,22 @@ fn run_test_inner(opts: &RunOptions, test: &TestDir, outdir: &Path, r: &mut Test
         }
     }
     Outcome::Pass
+}
+
+/// Suricata's tests read its log, `suricata.log`; sekimori writes the same lines to
+/// `sekimori.log`. Make the log readable under Suricata's name (a symlink, else a copy) when
+/// the engine did not write one of that name itself.
+fn expose_engine_log(outdir: &Path) {
+    let ours = outdir.join("sekimori.log");
+    let theirs = outdir.join("suricata.log");
+    if !ours.is_file() || theirs.symlink_metadata().is_ok() {
+        return;
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::symlink("sekimori.log", &theirs).is_ok() {
+        return;
+    }
+    let _ = std::fs::copy(&ours, &theirs);
 }
 
 /// Evaluates one check; `Err` says what was expected and what was found.
@@ -934,6 +952,38 @@ mod tests {
         let mut child = Command::new("sleep").arg("5").spawn().unwrap();
         let e = wait_with_timeout(&mut child, Duration::from_millis(50)).unwrap_err();
         assert!(e.contains("timed out"), "{e}");
+    }
+
+    #[test]
+    fn engine_log_is_readable_as_suricata_log() {
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing to expose: nothing made.
+        expose_engine_log(dir.path());
+        assert!(!dir.path().join("suricata.log").exists());
+        std::fs::write(
+            dir.path().join("sekimori.log"),
+            "x <Error> -- detect: boom\n",
+        )
+        .unwrap();
+        expose_engine_log(dir.path());
+        let (ok, out) = shell(
+            "grep -c Error suricata.log",
+            dir.path(),
+            "",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert!(ok);
+        assert_eq!(out.trim(), "1");
+        // An existing suricata.log is left alone.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sekimori.log"), "a\n").unwrap();
+        std::fs::write(dir.path().join("suricata.log"), "b\n").unwrap();
+        expose_engine_log(dir.path());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("suricata.log")).unwrap(),
+            "b\n"
+        );
     }
 
     #[test]
