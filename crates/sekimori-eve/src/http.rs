@@ -386,30 +386,17 @@ pub(crate) mod tests {
     /// (test dir, pcap path, extra TCP DNS ports) for every test of INDEX.tsv.
     pub(crate) fn tests_with_pcap(sv: &Path, eve: &Path) -> Vec<(String, PathBuf, Vec<u16>)> {
         let idx = std::fs::read_to_string(eve.join("INDEX.tsv")).unwrap_or_default();
-        let mut out = Vec::new();
-        for line in idx.lines().skip(1) {
-            let cols: Vec<&str> = line.split('\t').collect();
-            let (Some(test), Some(cmd)) = (cols.first(), cols.last()) else {
-                continue;
-            };
-            let Some(i) = cmd.find(" -r $SV/") else {
-                continue;
-            };
-            let rest = &cmd[i + 8..];
-            let pcap = rest.split(' ').next().unwrap_or("");
-            let mut ports = Vec::new();
-            if let Some(j) = cmd.find("dns.tcp.detection-ports.dp=") {
-                let p: String = cmd[j + 27..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit())
+        sekimori_fixtures::shared::parse_index(&idx, sv, eve)
+            .into_iter()
+            .map(|r| {
+                let ports = r
+                    .set("app-layer.protocols.dns.tcp.detection-ports.dp")
+                    .and_then(|p| p.parse().ok())
+                    .into_iter()
                     .collect();
-                if let Ok(p) = p.parse() {
-                    ports.push(p);
-                }
-            }
-            out.push((test.to_string(), sv.join(pcap), ports));
-        }
-        out
+                (r.test, r.pcap, ports)
+            })
+            .collect()
     }
 
     /// The raw text of the object under `"key":` in a JSON line.

@@ -60,12 +60,8 @@ fn fileinfo_json(t: &TrackedFile) -> Value {
 fn http_file_tests(eve_root: &Path, sv: &Path) -> Vec<(String, PathBuf, Vec<Value>)> {
     let index = std::fs::read_to_string(eve_root.join("INDEX.tsv")).expect("INDEX.tsv");
     let mut out = Vec::new();
-    for line in index.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(test), Some(cmd)) = (cols.first(), cols.get(9)) else {
-            continue;
-        };
-        let Ok(eve) = std::fs::read_to_string(eve_root.join(test).join("eve.json")) else {
+    for run in sekimori_fixtures::shared::parse_index(&index, sv, eve_root) {
+        let Ok(eve) = std::fs::read_to_string(&run.eve) else {
             continue;
         };
         let refs: Vec<Value> = eve
@@ -74,19 +70,9 @@ fn http_file_tests(eve_root: &Path, sv: &Path) -> Vec<(String, PathBuf, Vec<Valu
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|v| v["app_proto"] == "http")
             .collect();
-        if refs.is_empty() {
-            continue;
+        if !refs.is_empty() {
+            out.push((run.test, run.pcap, refs));
         }
-        let words: Vec<&str> = cmd.split(' ').collect();
-        let Some(pcap) = words
-            .iter()
-            .position(|w| *w == "-r")
-            .and_then(|i| words.get(i + 1))
-            .and_then(|p| p.strip_prefix("$SV/"))
-        else {
-            continue;
-        };
-        out.push((test.to_string(), sv.join(pcap), refs));
     }
     out
 }

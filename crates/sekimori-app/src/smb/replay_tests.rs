@@ -22,33 +22,14 @@ impl AppSink for Collect {
 
 /// (test, pcap, eve.json) of the reference tests with smb records.
 fn tests() -> Vec<(String, PathBuf, PathBuf)> {
-    let Some(data) = sekimori_fixtures::shared::path("data") else {
-        return Vec::new();
-    };
-    let (sv, eve) = (
-        data.join("suricata-verify/tests"),
-        data.join("suricata-verify-eve"),
-    );
-    let idx = std::fs::read_to_string(eve.join("INDEX.tsv")).unwrap_or_default();
-    let mut out = Vec::new();
-    for line in idx.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(test), Some(cmd)) = (cols.first(), cols.last()) else {
-            continue;
-        };
-        let Some(i) = cmd.find(" -r $SV/") else {
-            continue;
-        };
-        let pcap = cmd[i + 8..].split(' ').next().unwrap_or("");
-        let e = eve.join(test).join("eve.json");
-        let has = std::fs::read_to_string(&e)
-            .map(|s| s.contains("\"event_type\":\"smb\""))
-            .unwrap_or(false);
-        if has {
-            out.push((test.to_string(), sv.join(pcap), e));
-        }
-    }
-    out
+    sekimori_fixtures::shared::reference_runs()
+        .into_iter()
+        .filter(|r| {
+            std::fs::read_to_string(&r.eve)
+                .is_ok_and(|s| s.contains("\"event_type\":\"smb\""))
+        })
+        .map(|r| (r.test, r.pcap, r.eve))
+        .collect()
 }
 
 /// Field values as EVE writes them (share of a TREE_CONNECT also under `named_pipe`).

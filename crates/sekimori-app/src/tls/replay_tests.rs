@@ -53,31 +53,10 @@ impl AppSink for Collect {
 
 /// (test, pcap) of every reference test, from INDEX.tsv.
 fn tests() -> Vec<(String, PathBuf, PathBuf)> {
-    let Some(data) = sekimori_fixtures::shared::path("data") else {
-        return Vec::new();
-    };
-    let (sv, eve) = (
-        data.join("suricata-verify/tests"),
-        data.join("suricata-verify-eve"),
-    );
-    let idx = std::fs::read_to_string(eve.join("INDEX.tsv")).unwrap_or_default();
-    let mut out = Vec::new();
-    for line in idx.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(test), Some(cmd)) = (cols.first(), cols.last()) else {
-            continue;
-        };
-        let Some(i) = cmd.find(" -r $SV/") else {
-            continue;
-        };
-        let pcap = cmd[i + 8..].split(' ').next().unwrap_or("");
-        out.push((
-            test.to_string(),
-            sv.join(pcap),
-            eve.join(test).join("eve.json"),
-        ));
-    }
-    out
+    sekimori_fixtures::shared::reference_runs()
+        .into_iter()
+        .map(|r| (r.test, r.pcap, r.eve))
+        .collect()
 }
 
 fn field<'a>(v: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
