@@ -50,32 +50,10 @@ pub fn write_smb_fields(o: &mut Obj<'_>, tx: &SmbTx) {
             } else {
                 o.bytes("filename", &tx.filename);
             }
-            if let Some(d) = tx.disposition {
-                match disposition_name(d) {
-                    Some(n) => o.str("disposition", n),
-                    None => o.u64("disposition", u64::from(d)),
-                };
-            }
-            o.str(
-                "access",
-                if tx.delete_on_close {
-                    "delete on close"
-                } else {
-                    "normal"
-                },
-            );
-            let t = tx.times.unwrap_or_default();
-            o.u64("created", filetime_to_unix(t[0]));
-            o.u64("accessed", filetime_to_unix(t[1]));
-            o.u64("modified", filetime_to_unix(t[2]));
-            o.u64("changed", filetime_to_unix(t[3]));
-            o.u64("size", tx.size.unwrap_or(0));
-            o.str("fuid", &fuid(tx));
+            write_create(o, tx, &fuid(tx));
         }
         8 | 9 if tx.file_dir.is_some() => {
-            o.bytes("filename", &tx.filename);
-            o.bytes("share", &tx.share);
-            o.str("fuid", &fuid(tx));
+            write_file_io(o, tx, &fuid(tx));
         }
         3 => {
             let pipe = tx.share_type == Some(2);
@@ -93,16 +71,7 @@ pub fn write_smb_fields(o: &mut Obj<'_>, tx: &SmbTx) {
             }
         }
         1 => {
-            if let Some(n) = &tx.ntlmssp {
-                o.obj("ntlmssp", |x| {
-                    x.bytes("domain", &n.domain);
-                    x.bytes("user", &n.user);
-                    x.bytes("host", &n.host);
-                    if let Some((maj, min, build, rev)) = n.version {
-                        x.str("version", &format!("{maj}.{min} build {build} rev {rev}"));
-                    }
-                });
-            }
+            write_ntlmssp(o, tx);
         }
         0 | SMB1_NEGOTIATE => {
             if tx.command == SMB1_NEGOTIATE {
@@ -135,6 +104,46 @@ pub fn write_smb_fields(o: &mut Obj<'_>, tx: &SmbTx) {
     }
 }
 
+/// CREATE (SMB2) / NT CREATE AndX (SMB1): what was opened, how, its times and size. The file
+/// name is written by the caller (SMB2 names the share root `<share_root>`).
+fn write_create(o: &mut Obj<'_>, tx: &SmbTx, fuid: &str) {
+    if let Some(d) = tx.disposition {
+        match disposition_name(d) {
+            Some(n) => o.str("disposition", n),
+            None => o.u64("disposition", u64::from(d)),
+        };
+    }
+    o.str("access", if tx.delete_on_close { "delete on close" } else { "normal" });
+    let t = tx.times.unwrap_or_default();
+    o.u64("created", filetime_to_unix(t[0]));
+    o.u64("accessed", filetime_to_unix(t[1]));
+    o.u64("modified", filetime_to_unix(t[2]));
+    o.u64("changed", filetime_to_unix(t[3]));
+    o.u64("size", tx.size.unwrap_or(0));
+    o.str("fuid", fuid);
+}
+
+/// READ / WRITE of a file: its name, share and id.
+fn write_file_io(o: &mut Obj<'_>, tx: &SmbTx, fuid: &str) {
+    o.bytes("filename", &tx.filename);
+    o.bytes("share", &tx.share);
+    o.str("fuid", fuid);
+}
+
+/// SESSION SETUP: the NTLMSSP identity, when it was visible.
+fn write_ntlmssp(o: &mut Obj<'_>, tx: &SmbTx) {
+    if let Some(n) = &tx.ntlmssp {
+        o.obj("ntlmssp", |x| {
+            x.bytes("domain", &n.domain);
+            x.bytes("user", &n.user);
+            x.bytes("host", &n.host);
+            if let Some((maj, min, build, rev)) = n.version {
+                x.str("version", &format!("{maj}.{min} build {build} rev {rev}"));
+            }
+        });
+    }
+}
+
 /// The per-command fields of an SMB1 transaction (the 2-byte FID is written as its
 /// little-endian value in hex, as Suricata does).
 fn write_smb1_fields(o: &mut Obj<'_>, tx: &SmbTx) {
@@ -146,47 +155,16 @@ fn write_smb1_fields(o: &mut Obj<'_>, tx: &SmbTx) {
     match (tx.command >> 8) as u8 {
         0xa2 => {
             o.bytes("filename", &tx.filename);
-            if let Some(d) = tx.disposition {
-                match disposition_name(d) {
-                    Some(n) => o.str("disposition", n),
-                    None => o.u64("disposition", u64::from(d)),
-                };
-            }
-            o.str(
-                "access",
-                if tx.delete_on_close {
-                    "delete on close"
-                } else {
-                    "normal"
-                },
-            );
-            let t = tx.times.unwrap_or_default();
-            o.u64("created", filetime_to_unix(t[0]));
-            o.u64("accessed", filetime_to_unix(t[1]));
-            o.u64("modified", filetime_to_unix(t[2]));
-            o.u64("changed", filetime_to_unix(t[3]));
-            o.u64("size", tx.size.unwrap_or(0));
-            o.str("fuid", &fuid(tx));
+            write_create(o, tx, &fuid(tx));
         }
         0x2e | 0x2f if tx.file_dir.is_some() => {
-            o.bytes("filename", &tx.filename);
-            o.bytes("share", &tx.share);
-            o.str("fuid", &fuid(tx));
+            write_file_io(o, tx, &fuid(tx));
         }
         0x75 => {
             o.bytes("share", &tx.share);
         }
         0x73 => {
-            if let Some(n) = &tx.ntlmssp {
-                o.obj("ntlmssp", |x| {
-                    x.bytes("domain", &n.domain);
-                    x.bytes("user", &n.user);
-                    x.bytes("host", &n.host);
-                    if let Some((maj, min, build, rev)) = n.version {
-                        x.str("version", &format!("{maj}.{min} build {build} rev {rev}"));
-                    }
-                });
-            }
+            write_ntlmssp(o, tx);
         }
         _ => {}
     }
