@@ -32,21 +32,17 @@ fn overlap() -> Trace {
     t
 }
 
-fn run(dir: &Path, trace: Trace, extra: &[&str]) -> Vec<Value> {
+/// Writes `trace` and `rules` (when any) into `dir`, runs `analyze -k none [-S rules] extra`
+/// and returns the EVE records; the run must succeed.
+fn analyze_trace(dir: &Path, trace: &Trace, rules: Option<&str>, extra: &[&str]) -> Vec<Value> {
     let pcap = dir.join("t.pcap");
     trace.write_pcap(&pcap).unwrap();
-    let rules = dir.join("t.rules");
-    std::fs::write(&rules, RULES).unwrap();
-    let cfg = dir.join("t.toml");
-    std::fs::write(&cfg, EVIDENCE).unwrap();
-    let mut args = vec![
-        "-k",
-        "none",
-        "-S",
-        rules.to_str().unwrap(),
-        "-c",
-        cfg.to_str().unwrap(),
-    ];
+    let rules_file = dir.join("t.rules");
+    let mut args = vec!["-k", "none"];
+    if let Some(r) = rules {
+        std::fs::write(&rules_file, r).unwrap();
+        args.extend(["-S", rules_file.to_str().unwrap()]);
+    }
     args.extend_from_slice(extra);
     let (out, eve) = analyze(dir, &args, &[&pcap]);
     assert!(
@@ -55,6 +51,15 @@ fn run(dir: &Path, trace: Trace, extra: &[&str]) -> Vec<Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     eve
+}
+
+/// `rules` on `trace`, with the alert evidence fields on.
+fn run(dir: &Path, trace: Trace, rules: &str, extra: &[&str]) -> Vec<Value> {
+    let cfg = dir.join("t.toml");
+    std::fs::write(&cfg, EVIDENCE).unwrap();
+    let mut args = vec!["-c", cfg.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    analyze_trace(dir, &trace, Some(rules), &args)
 }
 
 fn alerts(eve: &[Value], sid: u64) -> Vec<&Value> {
@@ -67,7 +72,7 @@ fn alerts(eve: &[Value], sid: u64) -> Vec<&Value> {
 #[test]
 fn ids_stream_rules_see_the_first_data_at_flow_end() {
     let dir = tempfile::tempdir().unwrap();
-    let eve = run(dir.path(), overlap(), &[]);
+    let eve = run(dir.path(), overlap(), RULES, &[]);
     // The stream keeps the first data (bsd policy); a few bytes never fill a chunk, so the
     // stream is inspected when the flow ends.
     assert!(alerts(&eve, 1).is_empty());
@@ -96,6 +101,7 @@ fn inline_inspects_retransmissions_as_the_stream_has_them() {
     let eve = run(
         dir.path(),
         overlap(),
+        RULES,
         &["--simulate-ips", "--set", "stream.inline=yes"],
     );
     // Both data packets inspect the stream (GOOD) and are shown with the stream's bytes.
@@ -174,29 +180,7 @@ fn holes_split_the_stream_and_show_in_the_payload() {
     let rules = "alert tcp-stream any any -> any any (content:\"VERY\"; sid:11;)\n\
                  alert tcp-stream any any -> any any (content:\"DATA\"; sid:12;)\n\
                  alert tcp-stream any any -> any any (content:\"VERYGOODDATA\"; sid:13;)\n";
-    let pcap = dir.path().join("t.pcap");
-    t.write_pcap(&pcap).unwrap();
-    let r = dir.path().join("t.rules");
-    std::fs::write(&r, rules).unwrap();
-    let cfg = dir.path().join("t.toml");
-    std::fs::write(&cfg, EVIDENCE).unwrap();
-    let (out, eve) = analyze(
-        dir.path(),
-        &[
-            "-k",
-            "none",
-            "-S",
-            r.to_str().unwrap(),
-            "-c",
-            cfg.to_str().unwrap(),
-        ],
-        &[&pcap],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let eve = run(dir.path(), t, rules, &[]);
     for sid in [11, 12] {
         let a = alerts(&eve, sid);
         assert_eq!(a.len(), 1, "sid {sid}: {eve:#?}");
@@ -213,7 +197,7 @@ fn stream_rules_fire_when_the_session_closes() {
     s.handshake(&mut t)
         .client(&mut t, b"xxEVILxx")
         .rst_client(&mut t);
-    let eve = run(dir.path(), t, &[]);
+    let eve = run(dir.path(), t, RULES, &[]);
     let a = alerts(&eve, 1);
     assert_eq!(a.len(), 1, "{eve:#?}");
     // on the RST (a packet), not at flow end
@@ -230,26 +214,10 @@ fn stream_size_keyword() {
         .client(&mut t, b"hello")
         .server(&mut t, &[b'x'; 300])
         .client(&mut t, b"bye");
-    let pcap = dir.path().join("t.pcap");
-    t.write_pcap(&pcap).unwrap();
-    let r = dir.path().join("t.rules");
-    std::fs::write(
-        &r,
-        "alert tcp any any -> any any (flow:to_server; content:\"bye\"; stream_size:server,>,300; sid:21;)\n\
+    let rules = "alert tcp any any -> any any (flow:to_server; content:\"bye\"; stream_size:server,>,300; sid:21;)\n\
          alert tcp any any -> any any (flow:to_server; content:\"bye\"; stream_size:server,<,300; sid:22;)\n\
-         alert tcp any any -> any any (flow:to_server; content:\"hello\"; stream_size:client,=,6; sid:23;)\n",
-    )
-    .unwrap();
-    let (out, eve) = analyze(
-        dir.path(),
-        &["-k", "none", "-S", r.to_str().unwrap()],
-        &[&pcap],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+         alert tcp any any -> any any (flow:to_server; content:\"hello\"; stream_size:client,=,6; sid:23;)\n";
+    let eve = analyze_trace(dir.path(), &t, Some(rules), &[]);
     // server sent 300 bytes + SYN: 301
     assert_eq!(alerts(&eve, 21).len(), 1, "{eve:#?}");
     assert!(alerts(&eve, 22).is_empty());
@@ -264,21 +232,8 @@ fn midstream_policy_drops_the_flow_in_ips_mode() {
     let mut s = TcpSession::new(ep("10.0.0.1:40000"), ep("10.0.0.2:80"));
     s.client(&mut t, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .server(&mut t, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    let pcap = dir.path().join("t.pcap");
-    t.write_pcap(&pcap).unwrap();
-    let args = [
-        "-k",
-        "none",
-        "--simulate-ips",
-        "--set",
-        "stream.midstream-policy=drop-flow",
-    ];
-    let (out, eve) = analyze(dir.path(), &args, &[&pcap]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let policy = ["--set", "stream.midstream-policy=drop-flow"];
+    let eve = analyze_trace(dir.path(), &t, None, &[&["--simulate-ips"][..], &policy].concat());
     let drops = of_type(&eve, "drop");
     assert!(drops.len() >= 2, "{eve:#?}");
     assert_eq!(drops[0]["drop"]["reason"], "stream midstream");
@@ -290,11 +245,7 @@ fn midstream_policy_drops_the_flow_in_ips_mode() {
     assert_eq!(of_type(&eve, "flow")[0]["flow"]["action"], "drop");
     assert!(of_type(&eve, "http").is_empty());
     // IDS mode: the policy does nothing.
-    let (_, eve) = analyze(
-        dir.path(),
-        &["-k", "none", "--set", "stream.midstream-policy=drop-flow"],
-        &[&pcap],
-    );
+    let eve = analyze_trace(dir.path(), &t, None, &policy);
     assert!(of_type(&eve, "drop").is_empty());
 }
 
@@ -306,26 +257,10 @@ fn plain_tcp_rules_match_across_packets_on_the_stream() {
     s.handshake(&mut t)
         .client_segments(&mut t, &[b"a1 LOGIN us", b"er secret\r\n"])
         .close(&mut t);
-    let pcap = dir.path().join("t.pcap");
-    t.write_pcap(&pcap).unwrap();
-    let r = dir.path().join("t.rules");
-    std::fs::write(
-        &r,
-        "alert tcp any any -> any 143 (content:\"LOGIN user\"; sid:31;)\n\
+    let rules = "alert tcp any any -> any 143 (content:\"LOGIN user\"; sid:31;)\n\
          alert tcp any any -> any 143 (flow:established,to_server; content:\"LOGIN user\"; sid:32;)\n\
-         alert tcp any any -> any 143 (content:\"LOGIN us\"; sid:33;)\n",
-    )
-    .unwrap();
-    let (out, eve) = analyze(
-        dir.path(),
-        &["-k", "none", "-S", r.to_str().unwrap()],
-        &[&pcap],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+         alert tcp any any -> any 143 (content:\"LOGIN us\"; sid:33;)\n";
+    let eve = analyze_trace(dir.path(), &t, Some(rules), &[]);
     // a payload-only rule inspects the stream: it sees the words across the segment boundary,
     // once, when the session closes
     let a = alerts(&eve, 31);
@@ -350,18 +285,7 @@ fn a_flow_swapped_after_detection_keeps_parsing_both_sides() {
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
         )
         .close(&mut t);
-    let pcap = dir.path().join("t.pcap");
-    t.write_pcap(&pcap).unwrap();
-    let (out, eve) = analyze(
-        dir.path(),
-        &["-k", "none", "--set", "stream.midstream=true"],
-        &[&pcap],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let eve = analyze_trace(dir.path(), &t, None, &["--set", "stream.midstream=true"]);
     let http = of_type(&eve, "http");
     // the lone response, then the request with its response
     assert!(

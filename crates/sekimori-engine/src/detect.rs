@@ -361,24 +361,36 @@ impl Signatures {
             .engine
             .inspect(info, &bufs, flow.as_deref_mut(), &mut self.scratch)
             .to_vec();
+        let evidence = Evidence { payload, stream: false, packet: extra.packet, linktype: extra.linktype };
+        any | self.write_packet_alerts(out, header, info, &alerts, flow, app_proto, evidence)
+    }
+
+    /// Writes the alerts of a packet or stream inspection: flow variables and pass first, then
+    /// the alerts with the data they matched as evidence.
+    #[allow(clippy::too_many_arguments)]
+    fn write_packet_alerts(
+        &mut self,
+        out: &mut Out<'_>,
+        header: Header<'_>,
+        info: &PacketInfo,
+        alerts: &[Alert],
+        flow: Option<&mut FlowState>,
+        app_proto: Option<&str>,
+        evidence: Evidence<'_>,
+    ) -> bool {
         self.refresh_vars(out.eve, flow.as_deref());
-        self.note_pass(&alerts, info.ip_proto, flow);
+        self.note_pass(alerts, info.ip_proto, flow);
         let cx = AlertCx {
             tx_id: None,
             app_proto,
             app: None,
             dir: info.flow.map(|f| f.direction),
             ip_proto: info.ip_proto,
-            evidence: Some(Evidence {
-                payload,
-                stream: false,
-                packet: extra.packet,
-                linktype: extra.linktype,
-            }),
+            evidence: Some(evidence),
             files: None,
             extra: &[],
         };
-        any | self.write(out, header, &alerts, &cx)
+        self.write(out, header, alerts, &cx)
     }
 
     /// Whether any rule inspects raw stream data (`tcp-stream`, `flow:only_stream`): only
@@ -426,24 +438,8 @@ impl Signatures {
             return false;
         }
         alerts.sort_by_key(|a| a.rule);
-        self.refresh_vars(out.eve, flow.as_deref());
-        self.note_pass(&alerts, info.ip_proto, flow);
-        let cx = AlertCx {
-            tx_id: None,
-            app_proto,
-            app: None,
-            dir: info.flow.map(|f| f.direction),
-            ip_proto: info.ip_proto,
-            evidence: Some(Evidence {
-                payload: shown,
-                stream: true,
-                packet: extra.packet,
-                linktype: extra.linktype,
-            }),
-            files: None,
-            extra: &[],
-        };
-        self.write(out, header, &alerts, &cx)
+        let evidence = Evidence { payload: shown, stream: true, packet: extra.packet, linktype: extra.linktype };
+        self.write_packet_alerts(out, header, info, &alerts, flow, app_proto, evidence)
     }
 
     /// Suricata 7's conditional logging: a matching rule with `config: logging disable, type
